@@ -1,0 +1,8 @@
+"""The domain: parties, agreements and their events, and the sources that report them."""
+
+from pacts.models.agreement import Agreement, Alias, Relation
+from pacts.models.event import Event
+from pacts.models.party import Party
+from pacts.models.source import Citation, Publisher, Source
+
+__all__ = ["Agreement", "Alias", "Citation", "Event", "Party", "Publisher", "Relation", "Source"]

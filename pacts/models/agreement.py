@@ -1,0 +1,159 @@
+from django.db import models, transaction
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from pacts import vocabulary
+from pacts.vocabulary import Step, derive_status
+
+
+class AgreementQuerySet(models.QuerySet):
+    def for_list(self):
+        return self.select_related("party_a", "party_b").order_by("title")
+
+
+class Agreement(models.Model):
+    """A bilateral defence agreement between exactly two parties.
+
+    `party_a` and `party_b` are the lane order of the timeline. `status` and
+    `notice` are derived from the events (see `vocabulary.derive_status`) and
+    stored by `store_status`, which every write to the events calls in the same
+    transaction.
+    """
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=500, help_text="The fullest official English title.")
+    short_name = models.CharField(max_length=200, help_text="Unique enough to tell agreements apart in a list.")
+    summary = models.TextField(blank=True)
+    kind = models.CharField(max_length=30, choices=vocabulary.AGREEMENT_KINDS)
+    legal_form = models.CharField(max_length=30, choices=vocabulary.LEGAL_FORMS, default="unknown")
+    entry_into_force = models.CharField(
+        max_length=20, choices=vocabulary.ENTRY_INTO_FORCE_RULES, default="unknown", verbose_name="entry into force"
+    )
+    party_a = models.ForeignKey("pacts.Party", on_delete=models.PROTECT, related_name="+", verbose_name="party A")
+    party_b = models.ForeignKey("pacts.Party", on_delete=models.PROTECT, related_name="+", verbose_name="party B")
+    status = models.CharField(
+        max_length=20, choices=vocabulary.AGREEMENT_STATUSES, default=vocabulary.PROPOSED, editable=False
+    )
+    notice = models.CharField(max_length=10, choices=vocabulary.NOTICES, default=vocabulary.NO_NOTICE, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AgreementQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["status", "notice", "updated_at"])
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(party_a=models.F("party_b")), name="agreement_two_distinct_parties"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k for k, _ in vocabulary.AGREEMENT_KINDS]), name="agreement_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(legal_form__in=[k for k, _ in vocabulary.LEGAL_FORMS]),
+                name="agreement_legal_form_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(entry_into_force__in=[k for k, _ in vocabulary.ENTRY_INTO_FORCE_RULES]),
+                name="agreement_entry_into_force_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[k for k, _ in vocabulary.AGREEMENT_STATUSES]),
+                name="agreement_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(notice__in=[k for k, _ in vocabulary.NOTICES]), name="agreement_notice_valid"
+            ),
+            models.CheckConstraint(condition=~models.Q(title=""), name="agreement_title_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(slug__regex=r"^[a-z0-9]+(-[a-z0-9]+)*$"), name="agreement_slug_form"
+            ),
+        ]
+
+    def __str__(self):
+        return self.short_name or self.title
+
+    def save(self, *args, **kwargs):
+        # The entry-into-force rule changes what a signature means, so the status
+        # is derived again with every save, in the same transaction.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.store_status()
+
+    def get_absolute_url(self):
+        return reverse("timeline", args=[self.slug])
+
+    @property
+    def parties(self):
+        return (self.party_a, self.party_b)
+
+    @property
+    def lanes(self):
+        """Lane codes in display order: party A, joint, party B."""
+        return (self.party_a_id, vocabulary.JOINT, self.party_b_id)
+
+    @property
+    def status_label(self):
+        """The badge text: "In force · termination notice suspended"."""
+        label = self.get_status_display()
+        if self.notice != vocabulary.NO_NOTICE:
+            label += " · " + self.get_notice_display().lower()
+        return label
+
+    def compute_status(self, as_of=None):
+        """`(status, notice)` from the events now in the database, as they stood on `as_of`."""
+        steps = [Step(*row) for row in self.events.values_list("kind", "status", "date_start", "id")]
+        return derive_status(steps, self.entry_into_force, as_of=as_of)
+
+    def store_status(self):
+        """Derive and store the status and notice; the one code path every event write calls."""
+        status, notice = self.compute_status()
+        if (status, notice) != (self.status, self.notice):
+            Agreement.objects.filter(pk=self.pk).update(status=status, notice=notice)
+            self.status, self.notice = status, notice
+
+
+class Alias(models.Model):
+    """Another name of an agreement, in the language it is written in."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="aliases")
+    title = models.CharField(max_length=500)
+    language = models.CharField(max_length=35, help_text="BCP 47 tag: ko, ja, en…")
+    note = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "title", "language"], name="alias_unique_per_agreement"),
+            models.CheckConstraint(condition=~models.Q(title=""), name="alias_title_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Relation(models.Model):
+    """One agreement's link to another: negotiated with (symmetric), supersedes, amends."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="relations")
+    other = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="inverse_relations")
+    relation = models.CharField(max_length=20, choices=vocabulary.RELATIONS)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "other", "relation"], name="relation_unique"),
+            models.CheckConstraint(condition=~models.Q(agreement=models.F("other")), name="relation_not_to_itself"),
+            models.CheckConstraint(
+                condition=models.Q(relation__in=[k for k, _ in vocabulary.RELATIONS]), name="relation_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agreement} {self.get_relation_display().lower()} {self.other}"

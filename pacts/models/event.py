@@ -1,0 +1,172 @@
+import uuid
+
+from django.db import models, transaction
+from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from pacts import vocabulary
+from pacts.dates import PRECISIONS, Period
+
+
+class EventQuerySet(models.QuerySet):
+    def in_date_order(self):
+        """Dated events by start, then kind order; unknown dates last."""
+        return self.order_by(models.F("date_start").asc(nulls_last=True), "kind_position", "id")
+
+    def for_timeline(self):
+        return (
+            self.in_date_order()
+            .select_related("resolves", "resolved_by")
+            .prefetch_related("citations__source__publisher")
+        )
+
+    def overdue(self, today=None):
+        """Expected events with no resolver whose deadline (`not_after`, else the period's end) has passed."""
+        today = today or timezone.localdate()
+        return self.annotate(deadline=Coalesce("not_after", "date_end")).filter(
+            status="expected", deadline__lt=today, resolved_by__isnull=True
+        )
+
+    def with_first_reported(self):
+        """Annotate `first_reported`: the earliest publication date among supporting sources."""
+        return self.annotate(
+            first_reported=models.Min("citations__source__published_on", filter=models.Q(citations__stance="supports"))
+        )
+
+
+class Event(models.Model):
+    """One step in an agreement's life, in a party's lane or the joint lane.
+
+    The date is a reduced-precision period (`date`, stored as its first day, last
+    day and precision) or unknown. Saving or deleting an event stores the
+    agreement's derived status in the same transaction.
+    """
+
+    agreement = models.ForeignKey("pacts.Agreement", on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, choices=[(k, vocabulary.KIND_LABELS[k]) for k in vocabulary.EVENT_KINDS])
+    # Denormalised from the vocabulary so the database can sort same-day events.
+    kind_position = models.PositiveSmallIntegerField(editable=False)
+    lane = models.CharField(max_length=5, help_text="“joint” or the code of one of the agreement's parties.")
+    status = models.CharField(max_length=10, choices=vocabulary.EVENT_STATUSES, default="occurred")
+    date_start = models.DateField(null=True, blank=True, editable=False)
+    date_end = models.DateField(null=True, blank=True, editable=False)
+    date_precision = models.CharField(max_length=5, blank=True, editable=False)
+    not_after = models.DateField(null=True, blank=True, help_text="The latest day an expectation allows (“this week”).")
+    time = models.TimeField(null=True, blank=True, help_text="Local time at the place of the act.")
+    confidence = models.CharField(max_length=6, choices=vocabulary.CONFIDENCES, default="high")
+    summary = models.CharField(max_length=300)
+    body = models.CharField(max_length=200, blank=True, help_text="Cabinet, National Security Council, House of…")
+    actors = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+    resolves = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resolved_by"
+    )
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="The event's id in the interchange format, unique within the agreement."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EventQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["kind_position", "updated_at"])
+
+    class Meta:
+        ordering = ["date_start", "kind_position", "id"]
+        indexes = [models.Index(fields=["agreement", "date_start"], name="event_agreement_date")]
+        constraints = [
+            # Target of the composite foreign key (agreement, resolves) that keeps
+            # `resolves` inside the agreement; added in SQL by a migration.
+            models.UniqueConstraint(fields=["agreement", "id"], name="event_unique_agreement_id"),
+            models.UniqueConstraint(
+                fields=["agreement", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="event_unique_external_id",
+            ),
+            models.CheckConstraint(condition=~models.Q(resolves=models.F("id")), name="event_not_resolving_itself"),
+            models.CheckConstraint(
+                condition=models.Q(date_start__isnull=True, date_end__isnull=True, date_precision="")
+                | models.Q(
+                    date_start__isnull=False,
+                    date_end__gte=models.F("date_start"),
+                    date_precision__in=PRECISIONS,
+                ),
+                name="event_date_is_period_or_unknown",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(not_after__isnull=True)
+                | models.Q(date_start__isnull=True)
+                | models.Q(not_after__gte=models.F("date_start")),
+                name="event_not_after_not_before_date",
+            ),
+            models.CheckConstraint(condition=models.Q(kind__in=vocabulary.EVENT_KINDS), name="event_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[k for k, _ in vocabulary.EVENT_STATUSES]), name="event_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confidence__in=[k for k, _ in vocabulary.CONFIDENCES]),
+                name="event_confidence_valid",
+            ),
+        ]
+
+    def __str__(self):
+        when = self.date.display() if self.date else "date unknown"
+        return f"{self.get_kind_display()} ({when})"
+
+    def save(self, *args, **kwargs):
+        self.kind_position = vocabulary.KIND_POSITION[self.kind]
+        if not self.external_id:
+            # Every event gets an id the interchange format can refer to.
+            self.external_id = f"{self.kind}-{uuid.uuid4().hex[:10]}"
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.agreement.store_status()
+
+    def get_absolute_url(self):
+        return f"{self.agreement.get_absolute_url()}#event-{self.pk}"
+
+    @property
+    def date(self):
+        """The event's Period, or None when the date is unknown."""
+        if self.date_start is None:
+            return None
+        return Period(self.date_start, self.date_precision)
+
+    @date.setter
+    def date(self, value):
+        if isinstance(value, str):
+            value = Period.parse(value) if value else None
+        if value is None:
+            self.date_start, self.date_end, self.date_precision = None, None, ""
+        else:
+            self.date_start, self.date_end, self.date_precision = value.start, value.end, value.precision
+
+    @property
+    def kind_help(self):
+        return vocabulary.KIND_HELP[self.kind]
+
+    @property
+    def kind_group(self):
+        return vocabulary.KIND_GROUP[self.kind]
+
+    @property
+    def deadline(self):
+        return self.not_after or self.date_end
+
+    def is_overdue(self, today=None):
+        """Mirror of `EventQuerySet.overdue` for one event already in memory."""
+        today = today or timezone.localdate()
+        return (
+            self.status == "expected"
+            and self.deadline is not None
+            and self.deadline < today
+            and not hasattr(self, "resolved_by")
+        )
+
+
+@receiver(post_delete, sender=Event)
+def store_status_after_delete(sender, instance, **kwargs):
+    # Deletion runs inside the collector's transaction, so this is atomic with it.
+    instance.agreement.store_status()
