@@ -13,17 +13,19 @@ class PactsConfig(AppConfig):
         m2m_changed.connect(keep_staff_in_step_with_admin_group, sender=get_user_model().groups.through)
 
 
-def restore_reference_data(sender, app_config, using, apps, **kwargs):
+def restore_reference_data(sender, app_config, using, apps=None, **kwargs):
     """Recreate parties and role groups after migrate and after a test flush.
 
     The data migration creates them once; `flush` (TransactionTestCase, live
     server tests) empties every table and then sends post_migrate again.
     """
+    from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 
     from pacts.models.party import country_codes
     from pacts.roles import ensure_roles
 
+    apps = apps or global_apps  # flush sends post_migrate without a registry
     create_permissions(app_config, verbosity=0, using=using, apps=apps)
     apps.get_model("pacts", "Party").objects.using(using).bulk_create(
         [apps.get_model("pacts", "Party")(code=code) for code in country_codes()], ignore_conflicts=True

@@ -50,10 +50,8 @@ def role_of(user):
     """The highest role a user has, or None for anonymous visitors and users without one."""
     if not user.is_authenticated:
         return None
-    if user.is_superuser:
-        return ADMIN
-    names = {group.name for group in user.groups.all()}
-    for role in (ADMIN, EDITOR, ANALYST):
-        if role in names:
-            return role
-    return None
+    # Views and templates ask several times per request; the groups are read once.
+    if not hasattr(user, "_pacts_role"):
+        names = {group.name for group in user.groups.all()}
+        user._pacts_role = ADMIN if user.is_superuser else next((r for r in (ADMIN, EDITOR, ANALYST) if r in names), None)
+    return user._pacts_role

@@ -8,7 +8,7 @@ from pacts.vocabulary import Step, derive_status
 
 class AgreementQuerySet(models.QuerySet):
     def for_list(self):
-        return self.select_related("party_a", "party_b").order_by("title")
+        return self.select_related("party_a", "party_b").order_by("short_name", "title")
 
 
 class Agreement(models.Model):

@@ -26,8 +26,8 @@ class EventQuerySet(models.QuerySet):
     def overdue(self, today=None):
         """Expected events with no resolver whose deadline (`not_after`, else the period's end) has passed."""
         today = today or timezone.localdate()
-        return self.annotate(deadline=Coalesce("not_after", "date_end")).filter(
-            status="expected", deadline__lt=today, resolved_by__isnull=True
+        return self.annotate(due=Coalesce("not_after", "date_end")).filter(
+            status="expected", due__lt=today, resolved_by__isnull=True
         )
 
     def with_first_reported(self):

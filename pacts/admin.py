@@ -1,0 +1,305 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django_countries import countries
+from simple_history.admin import SimpleHistoryAdmin
+
+from pacts.dates import Period, PeriodError
+from pacts.models import Agreement, Alias, Citation, Event, Party, Publisher, Relation, Source
+from pacts.vocabulary import JOINT, OCCURRED, RESOLVABLE_STATUSES
+
+admin.site.site_header = "Pacts administration"
+admin.site.site_title = "Pacts"
+
+
+class AgreementAdminForm(forms.ModelForm):
+    class Meta:
+        model = Agreement
+        fields = [
+            "slug",
+            "title",
+            "short_name",
+            "summary",
+            "kind",
+            "legal_form",
+            "entry_into_force",
+            "party_a",
+            "party_b",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        parties = [party.pk for party in (cleaned.get("party_a"), cleaned.get("party_b")) if party]
+        if self.instance.pk and len(parties) == 2 and {"party_a", "party_b"} & set(self.changed_data):
+            # The database refuses a party change that strands events in a lane,
+            # before the event rows below could move them; say so instead of a 500.
+            stranded = sorted(
+                set(self.instance.events.exclude(lane=JOINT).exclude(lane__in=parties).values_list("lane", flat=True))
+            )
+            if stranded:
+                raise ValidationError(f"Move or delete the events in the lane of {', '.join(stranded)} first.")
+        return cleaned
+
+
+class EventAdminForm(forms.ModelForm):
+    """An event with its reduced-precision date as one text field, checked against its agreement."""
+
+    date = forms.CharField(
+        label="Date", required=False, help_text="YYYY, YYYY-MM or YYYY-MM-DD; leave empty when unknown."
+    )
+
+    class Meta:
+        model = Event
+        fields = [
+            "agreement",
+            "kind",
+            "lane",
+            "status",
+            "not_after",
+            "time",
+            "confidence",
+            "summary",
+            "body",
+            "actors",
+            "notes",
+            "resolves",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.date:
+            self.initial["date"] = self.instance.date.iso
+
+    def clean_date(self):
+        text = self.cleaned_data["date"]
+        if not text:
+            return None
+        try:
+            return Period.parse(text)
+        except PeriodError:
+            raise ValidationError(
+                "“%(text)s” is not a date: use YYYY, YYYY-MM or YYYY-MM-DD.", code="invalid", params={"text": text}
+            ) from None
+
+    def clean_lane(self):
+        lane = self.cleaned_data["lane"]
+        return JOINT if lane.lower() == JOINT else lane.upper()
+
+    def clean_actors(self):
+        # An emptied box arrives as None, which the NOT NULL column refuses.
+        actors = self.cleaned_data["actors"] or []
+        if not isinstance(actors, list) or not all(isinstance(name, str) for name in actors):
+            raise ValidationError('Enter a list of names, such as ["Shinzo Abe"].', code="invalid")
+        return actors
+
+    def clean(self):
+        cleaned = super().clean()
+        if "date" in cleaned:
+            self.instance.date = cleaned["date"]
+        agreement = self._agreement()
+        lane, period, not_after = cleaned.get("lane"), cleaned.get("date"), cleaned.get("not_after")
+        # The parties of a new agreement whose own form is invalid may be unknown.
+        if agreement and lane and None not in agreement.lanes and lane not in agreement.lanes:
+            self.add_error(
+                "lane", f"Use “joint” or a party of this agreement: {agreement.party_a_id} or {agreement.party_b_id}."
+            )
+        if period and not_after and not_after < period.start:
+            self.add_error("not_after", f"Cannot be before the date, which starts on {period.start.isoformat()}.")
+        if cleaned.get("resolves"):
+            self._check_resolves(cleaned["resolves"], agreement)
+        if (
+            self.instance.pk
+            and cleaned.get("status") == OCCURRED
+            and "status" in self.changed_data
+            and Event.objects.filter(resolves=self.instance.pk).exists()
+        ):
+            self.add_error("status", "Another event resolves this one, so it cannot have occurred as announced.")
+        return cleaned
+
+    def _agreement(self):
+        # In an agreement's inline the field holds the agreement being edited, even one not yet saved.
+        if "agreement" in self.fields:
+            return self.cleaned_data.get("agreement")
+        return self.instance.agreement if self.instance.agreement_id else None
+
+    def _check_resolves(self, resolves, agreement):
+        if agreement and resolves.agreement_id != agreement.pk:
+            self.add_error("resolves", "Choose an event of the same agreement.")
+        elif resolves.status not in RESOLVABLE_STATUSES:
+            self.add_error("resolves", "Only an expected, postponed or cancelled event can be resolved.")
+        elif self.instance.pk and self.instance.pk in _resolved_chain(resolves):
+            self.add_error("resolves", "Events cannot resolve each other in a circle.")
+
+
+def _resolved_chain(event):
+    """Ids of `event` and of every event it resolves, directly or through others."""
+    seen = []
+    while event is not None and event.pk not in seen:
+        seen.append(event.pk)
+        event = event.resolves
+    return seen
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    """Read-only: the parties are every code django-countries knows, created by a migration."""
+
+    list_display = ["code", "name"]
+    search_fields = ["code"]
+    ordering = ["code"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Names live in django-countries, not in the table, so they are matched here.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term:
+            named = [code for code, name in countries if search_term.casefold() in name.casefold()]
+            results |= queryset.filter(code__in=named)
+        return results, may_have_duplicates
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    form = EventAdminForm
+    fields = ["kind", "lane", "status", "date", "not_after", "time", "confidence", "summary"]
+    extra = 0
+    show_change_link = True
+
+
+class AliasInline(admin.TabularInline):
+    model = Alias
+    fields = ["title", "language", "note"]
+    extra = 0
+
+
+class RelationInline(admin.TabularInline):
+    model = Relation
+    fk_name = "agreement"
+    fields = ["relation", "other"]
+    autocomplete_fields = ["other"]
+    extra = 0
+
+
+class AgreementCitationInline(admin.TabularInline):
+    model = Citation
+    fk_name = "agreement"
+    fields = ["source", "stance", "quote", "note"]
+    autocomplete_fields = ["source"]
+    extra = 0
+    verbose_name_plural = "citations of the agreement as a whole"
+
+
+class EventCitationInline(admin.TabularInline):
+    model = Citation
+    fk_name = "event"
+    fields = ["source", "stance", "quote", "note"]
+    autocomplete_fields = ["source"]
+    extra = 0
+
+
+@admin.register(Agreement)
+class AgreementAdmin(SimpleHistoryAdmin):
+    form = AgreementAdminForm
+    list_display = ["short_name", "slug", "party_a", "party_b", "kind", "status", "notice"]
+    list_filter = ["kind", "status", "notice", "legal_form", "entry_into_force"]
+    list_select_related = ["party_a", "party_b"]
+    search_fields = ["slug", "title", "short_name", "aliases__title"]
+    ordering = ["short_name"]
+    autocomplete_fields = ["party_a", "party_b"]
+    readonly_fields = ["status", "notice"]
+    inlines = [EventInline, AliasInline, RelationInline, AgreementCitationInline]
+
+
+@admin.register(Event)
+class EventAdmin(SimpleHistoryAdmin):
+    form = EventAdminForm
+    fields = [
+        "agreement",
+        "kind",
+        "lane",
+        "status",
+        "date",
+        "not_after",
+        "time",
+        "confidence",
+        "summary",
+        "body",
+        "actors",
+        "notes",
+        "resolves",
+        "external_id",
+    ]
+    list_display = ["agreement", "kind", "lane", "status", "date_display", "confidence", "summary"]
+    list_display_links = ["kind"]
+    list_filter = ["kind", "status", "confidence", "lane"]
+    list_select_related = ["agreement"]
+    search_fields = ["summary", "notes", "agreement__slug", "agreement__short_name"]
+    ordering = ["agreement__short_name", "date_start", "kind_position", "id"]
+    autocomplete_fields = ["agreement", "resolves"]
+    inlines = [EventCitationInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving an event would leave the old agreement's status stale and its
+        # `resolves` links pointing across agreements.
+        return ["agreement", "external_id"] if obj else ["external_id"]
+
+    @admin.display(description="date", ordering="date_start")
+    def date_display(self, event):
+        return event.date.display() if event.date else "date unknown"
+
+
+@admin.register(Alias)
+class AliasAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "language", "agreement", "note"]
+    list_filter = ["language"]
+    list_select_related = ["agreement"]
+    search_fields = ["title", "agreement__slug", "agreement__short_name"]
+    ordering = ["agreement__short_name", "title"]
+    autocomplete_fields = ["agreement"]
+
+
+@admin.register(Relation)
+class RelationAdmin(SimpleHistoryAdmin):
+    list_display = ["agreement", "relation", "other"]
+    list_filter = ["relation"]
+    list_select_related = ["agreement", "other"]
+    search_fields = ["agreement__slug", "agreement__short_name", "other__slug", "other__short_name"]
+    ordering = ["agreement__short_name", "relation"]
+    autocomplete_fields = ["agreement", "other"]
+
+
+@admin.register(Publisher)
+class PublisherAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "country", "reliability"]
+    list_editable = ["reliability"]
+    list_filter = ["reliability"]
+    search_fields = ["name"]
+    ordering = ["name"]
+
+
+@admin.register(Source)
+class SourceAdmin(SimpleHistoryAdmin):
+    list_display = ["key", "publisher", "headline", "published", "version", "language", "kind"]
+    list_filter = ["kind", "language", "publisher__reliability"]
+    list_select_related = ["publisher"]
+    search_fields = ["key", "headline", "url", "story"]
+    ordering = ["-published_on", "key"]
+    autocomplete_fields = ["publisher"]
+
+
+@admin.register(Citation)
+class CitationAdmin(SimpleHistoryAdmin):
+    list_display = ["source", "event", "agreement", "stance"]
+    list_filter = ["stance"]
+    list_select_related = ["source", "event", "agreement"]
+    search_fields = ["source__key", "source__headline", "quote", "note"]
+    ordering = ["-id"]
+    autocomplete_fields = ["source", "event", "agreement"]

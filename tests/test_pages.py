@@ -1,0 +1,127 @@
+"""The first pages: the agreement list, the timeline, health and sign-in."""
+
+import pytest
+from django.db import DatabaseError
+from django.test import override_settings
+from django.urls import reverse
+
+from pacts.interchange import import_document
+from tests.documents import gsomia_document
+from tests.factories import AgreementFactory, CitationFactory, EventFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def gsomia(db):
+    import_document(gsomia_document())
+    from pacts.models import Agreement
+
+    return Agreement.objects.get(slug="kr-jp-gsomia")
+
+
+def test_reading_needs_sign_in_when_public_reading_is_off(client, gsomia):
+    for url in (reverse("agreement-list"), gsomia.get_absolute_url()):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_an_expired_session_on_an_htmx_request_redirects_the_page(client, gsomia):
+    response = client.get(gsomia.get_absolute_url(), headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response["HX-Redirect"].startswith(reverse("login"))
+
+
+@override_settings(PACTS_PUBLIC_READ=True)
+def test_anyone_reads_when_public_reading_is_on(client, gsomia):
+    assert client.get(reverse("agreement-list")).status_code == 200
+    assert client.get(gsomia.get_absolute_url()).status_code == 200
+
+
+def test_a_signed_in_user_without_a_role_is_refused(client, make_user, gsomia):
+    client.force_login(make_user())
+    assert client.get(reverse("agreement-list")).status_code == 403
+
+
+def test_the_list_shows_each_agreement_with_its_status(client, analyst, gsomia):
+    client.force_login(analyst)
+    response = client.get(reverse("agreement-list"))
+    assert response.status_code == 200
+    assert response.headers["Vary"].count("HX-Request") == 1
+    content = response.content.decode()
+    assert "Korea–Japan GSOMIA" in content
+    assert "In force · termination notice given" in content
+    assert "Korea–Japan ACSA" in content
+
+
+def test_the_timeline_lists_events_in_date_order_with_their_dates(client, analyst, gsomia):
+    client.force_login(analyst)
+    content = client.get(gsomia.get_absolute_url()).content.decode()
+    positions = [content.index(f'datetime="{day}"') for day in ("2011", "2012-06", "2012-06-26", "2016-11-23")]
+    assert positions == sorted(positions)
+    assert "26 June 2012" in content
+    assert '<span lang="ko">한일 군사정보보호협정</span>' in content
+    assert "First reported 27 June 2012" in content
+
+
+def test_the_timeline_escapes_user_text(client, analyst):
+    agreement = AgreementFactory(title="<script>alert(1)</script>")
+    EventFactory(agreement=agreement, summary='<img src=x onerror="alert(1)">')
+    client.force_login(analyst)
+    content = client.get(agreement.get_absolute_url()).content.decode()
+    assert "<script>alert(1)" not in content
+    assert "&lt;img src=x onerror=" in content
+
+
+def test_an_unknown_agreement_is_404(client, analyst):
+    client.force_login(analyst)
+    assert client.get(reverse("timeline", args=["no-such-pact"])).status_code == 404
+
+
+def test_the_list_runs_a_constant_number_of_queries(client, analyst, django_assert_num_queries):
+    client.force_login(analyst)
+    AgreementFactory.create_batch(3)
+    with django_assert_num_queries(4):  # session, user, groups, agreements
+        client.get(reverse("agreement-list"))
+    AgreementFactory.create_batch(30)
+    with django_assert_num_queries(4):
+        client.get(reverse("agreement-list"))
+
+
+@pytest.mark.parametrize("events", [5, 50])
+def test_the_timeline_runs_a_constant_number_of_queries(client, analyst, django_assert_num_queries, events):
+    agreement = AgreementFactory()
+    for day in range(events):
+        CitationFactory(event=EventFactory(agreement=agreement, date=f"2012-06-{day % 28 + 1:02d}"))
+    client.force_login(analyst)
+    # session, user, groups, agreement, aliases, events, citations, sources, publishers
+    with django_assert_num_queries(9):
+        client.get(agreement.get_absolute_url())
+
+
+def test_healthz_answers_ok(client):
+    response = client.get(reverse("healthz"))
+    assert (response.status_code, response.content) == (200, b"ok\n")
+
+
+def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr("pacts.views.health.connection.cursor", broken)
+    assert client.get(reverse("healthz")).status_code == 503
+
+
+def test_sign_in_and_out(client, analyst):
+    response = client.post(reverse("login"), {"username": "analyst", "password": "pw"})
+    assert response.status_code == 302
+    assert client.get(reverse("agreement-list")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("agreement-list")).status_code == 302
+
+
+def test_a_wrong_password_is_refused_with_a_message(client, analyst):
+    response = client.post(reverse("login"), {"username": "analyst", "password": "wrong"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
