@@ -774,6 +774,9 @@ class Writer:
             values = {k: item[k] for k in ("kind", "lane", "status", "date", "not_after", "time", "confidence")}
             values |= {k: item[k] for k in ("summary", "body", "actors", "notes")}
             values["external_id"] = item["id"] or event.external_id
+            # Link to an already saved target now; later targets are linked below.
+            target = saved.get(item["resolves"]) if item["resolves"] else None
+            values["resolves_id"] = target.pk if target else None if not item["resolves"] else event.resolves_id
             event = self.upsert(event, values)
             saved[item["id"] or item["place"]] = event
             self.write_citations(event.citations.all(), item["citations"], sources, event=event)

@@ -53,5 +53,7 @@ def role_of(user):
     # Views and templates ask several times per request; the groups are read once.
     if not hasattr(user, "_pacts_role"):
         names = {group.name for group in user.groups.all()}
-        user._pacts_role = ADMIN if user.is_superuser else next((r for r in (ADMIN, EDITOR, ANALYST) if r in names), None)
+        user._pacts_role = (
+            ADMIN if user.is_superuser else next((r for r in (ADMIN, EDITOR, ANALYST) if r in names), None)
+        )
     return user._pacts_role

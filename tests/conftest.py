@@ -16,7 +16,7 @@ def pytest_sessionstart(session):
     try:
         psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres", connect_timeout=5).close()
     except psycopg2.OperationalError as error:
-        reason = str(error).strip().splitlines()[-1]
+        reason = str(error).strip().splitlines()[0]
         pytest.exit(f"Cannot connect to PostgreSQL at {url}: {reason}", returncode=3)
 
 

@@ -1,5 +1,9 @@
 from django.db import models, transaction
+from django.db.models.functions import Now
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from pacts import vocabulary
@@ -9,6 +13,16 @@ from pacts.vocabulary import Step, derive_status
 class AgreementQuerySet(models.QuerySet):
     def for_list(self):
         return self.select_related("party_a", "party_b").order_by("short_name", "title")
+
+    def touch(self):
+        """Give these agreements a new revision: open timelines refresh and cached pages miss."""
+        return self.update(revision=models.F("revision") + 1, changed_at=Now())
+
+    def citing(self, sources):
+        """Agreements that cite any of these sources, directly or through an event."""
+        return self.filter(
+            models.Q(citations__source__in=sources) | models.Q(events__citations__source__in=sources)
+        ).distinct()
 
 
 class Agreement(models.Model):
@@ -35,11 +49,18 @@ class Agreement(models.Model):
         max_length=20, choices=vocabulary.AGREEMENT_STATUSES, default=vocabulary.PROPOSED, editable=False
     )
     notice = models.CharField(max_length=10, choices=vocabulary.NOTICES, default=vocabulary.NO_NOTICE, editable=False)
+    # Goes up with every change to the agreement, its events, citations or their
+    # sources: the version an open timeline compares, and part of its ETag.
+    revision = models.PositiveIntegerField(default=1, editable=False)
+    changed_at = models.DateTimeField(default=timezone.now, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Written only by store_status() and touch(), never from a possibly stale instance.
+    DERIVED_FIELDS = frozenset({"status", "notice", "revision", "changed_at"})
+
     objects = AgreementQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["status", "notice", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["status", "notice", "revision", "changed_at", "updated_at"])
 
     class Meta:
         ordering = ["title"]
@@ -77,6 +98,10 @@ class Agreement(models.Model):
     def save(self, *args, **kwargs):
         # The entry-into-force rule changes what a signature means, so the status
         # is derived again with every save, in the same transaction.
+        if self.pk and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in self.DERIVED_FIELDS
+            ]
         with transaction.atomic():
             super().save(*args, **kwargs)
             self.store_status()
@@ -107,11 +132,16 @@ class Agreement(models.Model):
         return derive_status(steps, self.entry_into_force, as_of=as_of)
 
     def store_status(self):
-        """Derive and store the status and notice; the one code path every event write calls."""
+        """Derive and store the status and notice, and take a new revision.
+
+        The one code path every write to the agreement or its events calls, in the
+        same transaction as the write.
+        """
         status, notice = self.compute_status()
-        if (status, notice) != (self.status, self.notice):
-            Agreement.objects.filter(pk=self.pk).update(status=status, notice=notice)
-            self.status, self.notice = status, notice
+        Agreement.objects.filter(pk=self.pk).update(
+            status=status, notice=notice, revision=models.F("revision") + 1, changed_at=Now()
+        )
+        self.status, self.notice = status, notice
 
 
 class Alias(models.Model):
@@ -157,3 +187,9 @@ class Relation(models.Model):
 
     def __str__(self):
         return f"{self.agreement} {self.get_relation_display().lower()} {self.other}"
+
+
+@receiver([post_save, post_delete], sender=Alias)
+@receiver([post_save, post_delete], sender=Relation)
+def touch_agreement(sender, instance, **kwargs):
+    Agreement.objects.filter(pk=instance.agreement_id).touch()

@@ -7,6 +7,8 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -187,3 +189,24 @@ class Citation(models.Model):
 
     def __str__(self):
         return f"{self.source} ({self.stance})"
+
+
+@receiver([post_save, post_delete], sender=Citation)
+def touch_citing_agreement(sender, instance, **kwargs):
+    from pacts.models import Agreement
+
+    agreements = Agreement.objects.filter(
+        models.Q(pk=instance.agreement_id) | models.Q(events__pk=instance.event_id)
+    ).distinct()
+    agreements.touch()
+
+
+@receiver(post_save, sender=Source)
+@receiver(post_save, sender=Publisher)
+def touch_agreements_citing(sender, instance, created, **kwargs):
+    # A corrected headline or a new reliability rating shows on every timeline citing it.
+    from pacts.models import Agreement
+
+    if not created:
+        sources = [instance] if sender is Source else instance.sources.all()
+        Agreement.objects.citing(sources).touch()
