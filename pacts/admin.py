@@ -6,10 +6,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from pacts.dates import Period, PeriodError
 from pacts.models import Agreement, Alias, Citation, Event, Party, Publisher, Relation, Source
-from pacts.vocabulary import JOINT, OCCURRED, RESOLVABLE_STATUSES
+from pacts.models.source import normalise_headline, parse_published
+from pacts.vocabulary import JOINT, KIND_GROUPS, OCCURRED, RESOLVABLE_STATUSES
 
 admin.site.site_header = "Pacts administration"
 admin.site.site_title = "Pacts"
+
+# Forty kinds read better under their phase than in one long list.
+KIND_CHOICES_BY_PHASE = [(phase, [(kind, label) for kind, label, _ in kinds]) for _, phase, kinds in KIND_GROUPS]
 
 
 class AgreementAdminForm(forms.ModelForm):
@@ -31,8 +35,8 @@ class AgreementAdminForm(forms.ModelForm):
         cleaned = super().clean()
         parties = [party.pk for party in (cleaned.get("party_a"), cleaned.get("party_b")) if party]
         if self.instance.pk and len(parties) == 2 and {"party_a", "party_b"} & set(self.changed_data):
-            # The database refuses a party change that strands events in a lane,
-            # before the event rows below could move them; say so instead of a 500.
+            # The database refuses a party change that strands events in a lane as
+            # soon as the agreement is saved, before its event rows are.
             stranded = sorted(
                 set(self.instance.events.exclude(lane=JOINT).exclude(lane__in=parties).values_list("lane", flat=True))
             )
@@ -67,6 +71,8 @@ class EventAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        kind.choices = [*kind.choices[:1], *KIND_CHOICES_BY_PHASE]
         if self.instance.date:
             self.initial["date"] = self.instance.date.iso
 
@@ -140,6 +146,61 @@ def _resolved_chain(event):
     return seen
 
 
+class SourceAdminForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = [
+            "key",
+            "publisher",
+            "headline",
+            "published",
+            "language",
+            "kind",
+            "dateline",
+            "url",
+            "version",
+            "story",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        # The natural key compares the normalised headline, which is not a form
+        # field, so Django's own constraint check skips it.
+        if cleaned.get("url") is None and cleaned.get("publisher") and cleaned.get("headline"):
+            try:
+                published = parse_published(cleaned["published"])[0] if cleaned.get("published") else None
+            except PeriodError:
+                return cleaned  # Source.clean names the bad date.
+            twin = (
+                Source.objects.filter(
+                    url__isnull=True,
+                    publisher=cleaned["publisher"],
+                    headline_key=normalise_headline(cleaned["headline"]),
+                    published=published,
+                    version=cleaned.get("version", ""),
+                )
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if twin:
+                raise ValidationError(f"“{twin.key}” is already this report, from the same publisher on the same date.")
+        return cleaned
+
+
+class CitationFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # One citation per source here is a conditional constraint, which Django
+        # checks row by row against the database but not between new rows.
+        sources = [
+            form.cleaned_data["source"]
+            for form in self.forms
+            if form.cleaned_data.get("source") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(sources) != len(set(sources)):
+            raise ValidationError("Cite each source once.")
+
+
 @admin.register(Party)
 class PartyAdmin(admin.ModelAdmin):
     """Read-only: the parties are every code django-countries knows, created by a migration."""
@@ -191,6 +252,7 @@ class RelationInline(admin.TabularInline):
 class AgreementCitationInline(admin.TabularInline):
     model = Citation
     fk_name = "agreement"
+    formset = CitationFormSet
     fields = ["source", "stance", "quote", "note"]
     autocomplete_fields = ["source"]
     extra = 0
@@ -200,6 +262,7 @@ class AgreementCitationInline(admin.TabularInline):
 class EventCitationInline(admin.TabularInline):
     model = Citation
     fk_name = "event"
+    formset = CitationFormSet
     fields = ["source", "stance", "quote", "note"]
     autocomplete_fields = ["source"]
     extra = 0
@@ -287,6 +350,7 @@ class PublisherAdmin(SimpleHistoryAdmin):
 
 @admin.register(Source)
 class SourceAdmin(SimpleHistoryAdmin):
+    form = SourceAdminForm
     list_display = ["key", "publisher", "headline", "published", "version", "language", "kind"]
     list_filter = ["kind", "language", "publisher__reliability"]
     list_select_related = ["publisher"]

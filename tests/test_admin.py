@@ -12,7 +12,6 @@ pytestmark = pytest.mark.django_db
 
 MODELS = [Agreement, Alias, Citation, Event, Party, Publisher, Relation, Source]
 EDITABLE_MODELS = [model for model in MODELS if model is not Party]
-AGREEMENT_INLINES = ["events", "aliases", "relations", "citations"]
 
 
 def admin_url(model, view, *args):
@@ -46,10 +45,9 @@ def agreement_form(events=(), initial_events=0, **fields):
         "party_b": "JP",
         "_save": "Save",
     }
-    for prefix in AGREEMENT_INLINES:
-        data.update(
-            inline_rows(prefix, events if prefix == "events" else (), initial_events if prefix == "events" else 0)
-        )
+    data |= inline_rows("events", events, initial_events)
+    for prefix in ("aliases", "relations", "citations"):
+        data |= inline_rows(prefix)
     return data | fields
 
 
@@ -73,6 +71,7 @@ def event_form(**fields):
 
 @pytest.fixture
 def admin_client(client, admin_user):
+    """Signed in as a member of the admin group, who is staff but not a superuser."""
     client.force_login(admin_user)
     return client
 
@@ -152,6 +151,21 @@ def test_the_event_form_shows_the_stored_date_at_its_precision(admin_client):
     assert response.context["adminform"].form["date"].value() == "2012-06"
 
 
+def test_the_event_list_shows_dates_at_their_precision(admin_client):
+    EventFactory(date="2012-06")
+    EventFactory(date="")
+    html = admin_client.get(admin_url(Event, "changelist")).content.decode()
+    assert '<td class="field-date_display">June 2012</td>' in html
+    assert '<td class="field-date_display">date unknown</td>' in html
+
+
+def test_event_kinds_are_offered_under_their_phase(admin_client):
+    html = admin_client.get(admin_url(Event, "add")).content.decode()
+    kinds = html[html.index('name="kind"') :]
+    assert kinds.index('<option value="" selected>') < kinds.index('<optgroup label="Negotiation">')
+    assert kinds.index('<optgroup label="Exit">') < kinds.index('value="termination-notice"')
+
+
 def test_adding_an_agreement_with_event_rows_stores_them_and_the_derived_status(admin_client):
     events = [
         event_row(kind="signature", lane="joint", date="2016-11-23", summary="Signed in Seoul"),
@@ -179,6 +193,14 @@ def test_editing_an_event_into_a_termination_notice_gives_notice_and_records_the
     signed_agreement.refresh_from_db()
     assert (signed_agreement.status, signed_agreement.notice) == ("in-force", "pending")
     assert Event.history.latest().history_user == admin_user
+
+
+def test_an_event_stays_with_its_agreement(admin_client, agreement):
+    event = EventFactory(agreement=agreement)
+    response = admin_client.post(admin_url(Event, "change", event.pk), event_form(agreement=AgreementFactory().pk))
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.agreement == agreement
 
 
 def test_deleting_an_event_in_the_admin_derives_the_status_again(admin_client, signed_agreement):
@@ -223,7 +245,7 @@ def test_a_bad_event_is_shown_again_with_the_error_beside_its_field(admin_client
 def test_an_event_row_in_a_lane_that_is_not_a_party_saves_nothing(admin_client):
     response = admin_client.post(admin_url(Agreement, "add"), agreement_form([event_row(lane="US")]))
     assert response.status_code == 200
-    [events] = [formset for formset in response.context["inline_admin_formsets"] if formset.formset.prefix == "events"]
+    [events] = [inline for inline in response.context["inline_admin_formsets"] if inline.formset.prefix == "events"]
     assert events.formset.errors == [{"lane": ["Use “joint” or a party of this agreement: KR or JP."]}]
     assert not Agreement.objects.exists()
     assert not Event.objects.exists()
@@ -244,6 +266,45 @@ def test_an_event_can_resolve_an_expectation_of_its_own_agreement(admin_client, 
     assert agreement.events.get(resolves=expected).date == Period.parse("2012-06-26")
 
 
+def test_an_event_cannot_resolve_one_that_occurred(admin_client, agreement):
+    occurred = EventFactory(agreement=agreement, status="occurred")
+    response = admin_client.post(admin_url(Event, "add"), event_form(agreement=agreement.pk, resolves=occurred.pk))
+    assert response.context["adminform"].form.errors == {
+        "resolves": ["Only an expected, postponed or cancelled event can be resolved."]
+    }
+    assert agreement.events.count() == 1
+
+
+def test_events_cannot_resolve_each_other_in_a_circle(admin_client, agreement):
+    first = EventFactory(agreement=agreement, status="expected", date="2012-06")
+    EventFactory(agreement=agreement, status="postponed", date="2012-07", resolves=first)
+    second = agreement.events.get(resolves=first)
+    data = event_form(status="expected", date="2012-06", resolves=second.pk)
+    response = admin_client.post(admin_url(Event, "change", first.pk), data)
+    assert response.context["adminform"].form.errors == {"resolves": ["Events cannot resolve each other in a circle."]}
+    first.refresh_from_db()
+    assert first.resolves is None
+
+
+def test_an_event_another_one_resolves_cannot_be_marked_occurred(admin_client, agreement):
+    postponed = EventFactory(agreement=agreement, status="postponed", date="2012-06")
+    EventFactory(agreement=agreement, resolves=postponed)
+    response = admin_client.post(admin_url(Event, "change", postponed.pk), event_form(date="2012-06"))
+    assert response.context["adminform"].form.errors == {
+        "status": ["Another event resolves this one, so it cannot have occurred as announced."]
+    }
+    postponed.refresh_from_db()
+    assert postponed.status == "postponed"
+
+
+def test_an_emptied_actors_box_saves_no_actors(admin_client):
+    event = EventFactory(actors=["Shinzo Abe"])
+    response = admin_client.post(admin_url(Event, "change", event.pk), event_form(actors=""))
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.actors == []
+
+
 def test_changing_a_party_that_still_has_events_is_refused_with_a_message(admin_client, agreement):
     EventFactory(agreement=agreement, lane="JP")
     data = agreement_form(slug=agreement.slug, party_b="US")
@@ -254,6 +315,49 @@ def test_changing_a_party_that_still_has_events_is_refused_with_a_message(admin_
     ]
     agreement.refresh_from_db()
     assert agreement.party_b_id == "JP"
+
+
+def test_a_source_cited_twice_by_one_event_is_refused(admin_client):
+    event, source = EventFactory(), SourceFactory()
+    citation = {"source": source.pk, "stance": "supports", "quote": "", "note": ""}
+    data = event_form() | inline_rows("citations", [citation, citation])
+    response = admin_client.post(admin_url(Event, "change", event.pk), data)
+    assert response.status_code == 200
+    [citations] = response.context["inline_admin_formsets"]
+    assert citations.formset.non_form_errors() == ["Cite each source once."]
+    assert not Citation.objects.exists()
+
+
+def test_a_source_cited_twice_by_a_new_agreement_is_refused(admin_client):
+    source = SourceFactory()
+    citation = {"source": source.pk, "stance": "supports", "quote": "", "note": ""}
+    data = agreement_form() | inline_rows("citations", [citation, citation])
+    response = admin_client.post(admin_url(Agreement, "add"), data)
+    assert response.status_code == 200
+    [citations] = [
+        inline for inline in response.context["inline_admin_formsets"] if inline.formset.prefix == "citations"
+    ]
+    assert citations.formset.non_form_errors() == ["Cite each source once."]
+    assert not Agreement.objects.exists()
+
+
+def test_a_source_without_url_that_repeats_another_is_refused(admin_client):
+    first = SourceFactory(headline="Seoul, Tokyo sign military pact", published="2016-11-23")
+    data = {
+        "key": "the-same-again",
+        "publisher": first.publisher.pk,
+        "headline": "SEOUL,  Tokyo sign military pact",
+        "published": "2016-11-23",
+        "language": "en",
+        "kind": "news",
+        "_save": "Save",
+    }
+    response = admin_client.post(admin_url(Source, "add"), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        f"“{first.key}” is already this report, from the same publisher on the same date."
+    ]
+    assert Source.objects.count() == 1
 
 
 def test_admins_rate_publishers_from_the_list(admin_client):
