@@ -7,7 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from pacts.dates import Period, PeriodError
 from pacts.models import Agreement, Alias, Citation, Event, Party, Publisher, Relation, Source
 from pacts.models.source import normalise_headline, parse_published
-from pacts.vocabulary import JOINT, KIND_GROUPS, OCCURRED, RESOLVABLE_STATUSES
+from pacts.vocabulary import JOINT, KIND_GROUPS
 
 admin.site.site_header = "Pacts administration"
 admin.site.site_title = "Pacts"
@@ -100,50 +100,10 @@ class EventAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        # Event.clean() checks lane, dates, status and resolves against the agreement.
         if "date" in cleaned:
             self.instance.date = cleaned["date"]
-        agreement = self._agreement()
-        lane, period, not_after = cleaned.get("lane"), cleaned.get("date"), cleaned.get("not_after")
-        # The parties of a new agreement whose own form is invalid may be unknown.
-        if agreement and lane and None not in agreement.lanes and lane not in agreement.lanes:
-            self.add_error(
-                "lane", f"Use “joint” or a party of this agreement: {agreement.party_a_id} or {agreement.party_b_id}."
-            )
-        if period and not_after and not_after < period.start:
-            self.add_error("not_after", f"Cannot be before the date, which starts on {period.start.isoformat()}.")
-        if cleaned.get("resolves"):
-            self._check_resolves(cleaned["resolves"], agreement)
-        if (
-            self.instance.pk
-            and cleaned.get("status") == OCCURRED
-            and "status" in self.changed_data
-            and Event.objects.filter(resolves=self.instance.pk).exists()
-        ):
-            self.add_error("status", "Another event resolves this one, so it cannot have occurred as announced.")
         return cleaned
-
-    def _agreement(self):
-        # In an agreement's inline the field holds the agreement being edited, even one not yet saved.
-        if "agreement" in self.fields:
-            return self.cleaned_data.get("agreement")
-        return self.instance.agreement if self.instance.agreement_id else None
-
-    def _check_resolves(self, resolves, agreement):
-        if agreement and resolves.agreement_id != agreement.pk:
-            self.add_error("resolves", "Choose an event of the same agreement.")
-        elif resolves.status not in RESOLVABLE_STATUSES:
-            self.add_error("resolves", "Only an expected, postponed or cancelled event can be resolved.")
-        elif self.instance.pk and self.instance.pk in _resolved_chain(resolves):
-            self.add_error("resolves", "Events cannot resolve each other in a circle.")
-
-
-def _resolved_chain(event):
-    """Ids of `event` and of every event it resolves, directly or through others."""
-    seen = []
-    while event is not None and event.pk not in seen:
-        seen.append(event.pk)
-        event = event.resolves
-    return seen
 
 
 class SourceAdminForm(forms.ModelForm):

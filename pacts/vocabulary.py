@@ -52,10 +52,14 @@ KIND_GROUPS = (
             ("legislative-committee-report", "Committee report", "A legislative committee reports on the agreement."),
             ("legislative-vote", "Legislative vote", "One chamber votes; the final act of consent is separate."),
             ("legislative-consent", "Legislative consent", "The legislature's final act of consent."),
-            ("legislative-consent-refused", "Consent refused", "The legislature refuses its consent."),
+            (
+                "legislative-consent-refused",
+                "Legislative consent refused",
+                "The legislature refuses its consent.",
+            ),
             (
                 "legislative-consent-not-required",
-                "Consent not required",
+                "Legislative consent not required",
                 "The agreement does not need the legislature's consent in this country.",
             ),
             ("court-challenge", "Court challenge", "The agreement is challenged before a court."),

@@ -291,7 +291,7 @@ def test_an_event_another_one_resolves_cannot_be_marked_occurred(admin_client, a
     EventFactory(agreement=agreement, resolves=postponed)
     response = admin_client.post(admin_url(Event, "change", postponed.pk), event_form(date="2012-06"))
     assert response.context["adminform"].form.errors == {
-        "status": ["Another event resolves this one, so it cannot have occurred as announced."]
+        "status": ["The Cabinet approval (26 June 2012) resolves this event, so it did not occur as announced."]
     }
     postponed.refresh_from_db()
     assert postponed.status == "postponed"

@@ -58,11 +58,12 @@ def test_the_list_shows_each_agreement_with_its_status(client, analyst, gsomia):
 def test_the_timeline_lists_events_in_date_order_with_their_dates(client, analyst, gsomia):
     client.force_login(analyst)
     content = client.get(gsomia.get_absolute_url()).content.decode()
-    positions = [content.index(f'datetime="{day}"') for day in ("2011", "2012-06", "2012-06-26", "2016-11-23")]
+    lanes = content[content.index('<ol class="lanes"') :]
+    positions = [lanes.index(f'datetime="{day}') for day in ("2011", "2012-06", "2012-06-26", "2016-11-23")]
     assert positions == sorted(positions)
     assert "26 June 2012" in content
-    assert '<span lang="ko">한일 군사정보보호협정</span>' in content
-    assert "First reported 27 June 2012" in content
+    assert '<span lang="ko" title="common Korean name">한일 군사정보보호협정</span>' in content
+    assert "First reported 27 Jun 2012" in content
 
 
 def test_the_timeline_escapes_user_text(client, analyst):

@@ -5,20 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pacts', '0003_parties_and_roles'),
+        ("pacts", "0003_parties_and_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agreement',
-            name='changed_at',
+            model_name="agreement",
+            name="changed_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False),
         ),
         migrations.AddField(
-            model_name='agreement',
-            name='revision',
+            model_name="agreement",
+            name="revision",
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]

@@ -1,5 +1,6 @@
 import uuid
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete
@@ -74,7 +75,7 @@ class Event(models.Model):
     history = HistoricalRecords(excluded_fields=["kind_position", "updated_at"])
 
     class Meta:
-        ordering = ["date_start", "kind_position", "id"]
+        ordering = [models.F("date_start").asc(nulls_last=True), "kind_position", "id"]
         indexes = [models.Index(fields=["agreement", "date_start"], name="event_agreement_date")]
         constraints = [
             # Target of the composite foreign key (agreement, resolves) that keeps
@@ -127,6 +128,44 @@ class Event(models.Model):
     def get_absolute_url(self):
         return f"{self.agreement.get_absolute_url()}#event-{self.pk}"
 
+    def clean(self):
+        """The rules PostgreSQL enforces across tables, as messages on the fields."""
+        from pacts.interchange import latest_today
+
+        errors = {}
+        try:
+            agreement = self.agreement  # in an admin inline, possibly an agreement not saved yet
+        except ObjectDoesNotExist:
+            agreement = None
+        if agreement and self.lane and None not in agreement.lanes and self.lane not in agreement.lanes:
+            errors["lane"] = (
+                f"Use “joint” or a party of this agreement: {agreement.party_a_id} or {agreement.party_b_id}."
+            )
+        if self.date_start and self.status == vocabulary.OCCURRED and self.date_start > latest_today():
+            errors["date"] = "An event that occurred cannot start after today."
+        if self.date_start and self.not_after and self.not_after < self.date_start:
+            errors["not_after"] = f"Cannot be before the date, which starts on {self.date_start.isoformat()}."
+        if self.status == vocabulary.OCCURRED and self.pk and self.resolver is not None:
+            errors["status"] = f"The {self.resolver} resolves this event, so it did not occur as announced."
+        if self.resolves_id and (problem := self.resolves_problem()):
+            errors["resolves"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+    def resolves_problem(self):
+        target = self.resolves
+        if self.agreement_id and target.agreement_id != self.agreement_id:
+            return "Choose an event of the same agreement."
+        if target.status not in vocabulary.RESOLVABLE_STATUSES:
+            return "Only an expected, postponed or cancelled event can be resolved."
+        if Event.objects.filter(resolves=target).exclude(pk=self.pk).exists():
+            return "Another event already resolves that one."
+        while target is not None:
+            if self.pk and target.pk == self.pk:
+                return "Events cannot resolve each other in a circle."
+            target = target.resolves
+        return None
+
     @property
     def date(self):
         """The event's Period, or None when the date is unknown."""
@@ -152,6 +191,11 @@ class Event(models.Model):
         return vocabulary.KIND_GROUP[self.kind]
 
     @property
+    def resolver(self):
+        """The event that settles this one, or None."""
+        return getattr(self, "resolved_by", None)
+
+    @property
     def deadline(self):
         return self.not_after or self.date_end
 
@@ -159,14 +203,13 @@ class Event(models.Model):
         """Mirror of `EventQuerySet.overdue` for one event already in memory."""
         today = today or timezone.localdate()
         return (
-            self.status == "expected"
-            and self.deadline is not None
-            and self.deadline < today
-            and not hasattr(self, "resolved_by")
+            self.status == "expected" and self.deadline is not None and self.deadline < today and self.resolver is None
         )
 
 
 @receiver(post_delete, sender=Event)
-def store_status_after_delete(sender, instance, **kwargs):
+def store_status_after_delete(sender, instance, origin=None, **kwargs):
     # Deletion runs inside the collector's transaction, so this is atomic with it.
-    instance.agreement.store_status()
+    # When the agreement itself is being deleted there is nothing left to derive.
+    if not isinstance(origin, type(instance.agreement)):
+        instance.agreement.store_status()

@@ -76,6 +76,20 @@ class Publisher(models.Model):
         return self.name
 
 
+class SourceQuerySet(models.QuerySet):
+    def matching(self, text):
+        """Sources whose headline, key or publisher contains `text`, newest first."""
+        return (
+            self.select_related("publisher")
+            .filter(
+                models.Q(headline__icontains=text)
+                | models.Q(key__icontains=text)
+                | models.Q(publisher__name__icontains=text)
+            )
+            .order_by(models.F("published_on").desc(nulls_last=True), "key")
+        )
+
+
 class Source(models.Model):
     """A news report or official document that events and agreements cite."""
 
@@ -104,6 +118,7 @@ class Source(models.Model):
     story = models.SlugField(max_length=200, blank=True, help_text="Groups the versions of one story.")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = SourceQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -138,6 +153,8 @@ class Source(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
+        # Computed here too, so that model validation can check the natural key.
+        self.headline_key = normalise_headline(self.headline or "")
         if self.published:
             try:
                 parse_published(self.published)

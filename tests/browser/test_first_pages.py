@@ -15,7 +15,7 @@ def test_an_analyst_opens_gsomia_from_the_list(live_server, page, sign_in, make_
     page.get_by_role("link", name="Korea–Japan GSOMIA").click()
     page.wait_for_url("**/agreements/kr-jp-gsomia/")
     assert page.locator("h1").inner_text().startswith("Korea–Japan GSOMIA")
-    assert page.locator("ol.events > li time[datetime]").count() == 6
+    assert page.locator("ol.lanes > li").count() == page.locator("ol.lanes > li time[datetime]").count() == 6
     assert page.evaluate("typeof htmx") == "object"
     assert page.console_errors == []
 

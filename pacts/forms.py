@@ -1,0 +1,400 @@
+"""Every input goes through a form: the timeline's query parameters and the editors' forms.
+
+Forms check what the database also enforces (lanes, resolves, quote length) so that
+editors see a message next to the field instead of an error page.
+"""
+
+import re
+
+from django import forms
+from django.db.models import Q
+from django.utils.text import slugify
+
+from pacts import vocabulary
+from pacts.dates import Period, PeriodError
+from pacts.models import Agreement, Alias, Citation, Event, Party, Publisher, Relation, Source
+from pacts.models.source import parse_published
+
+
+def grouped_kind_choices():
+    return [
+        (label, [(k, vocabulary.KIND_LABELS[k]) for k, _, _ in kinds]) for _, label, kinds in vocabulary.KIND_GROUPS
+    ]
+
+
+class TimelineFilterForm(forms.Form):
+    """The timeline's query string: kind groups, lanes, statuses, a past day, opened years."""
+
+    group = forms.MultipleChoiceField(
+        label="Steps",
+        required=False,
+        choices=[(group, label) for group, label, _ in vocabulary.KIND_GROUPS],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    lane = forms.MultipleChoiceField(label="Lanes", required=False, widget=forms.CheckboxSelectMultiple)
+    status = forms.MultipleChoiceField(
+        label="Status", required=False, choices=vocabulary.EVENT_STATUSES, widget=forms.CheckboxSelectMultiple
+    )
+    as_of = forms.DateField(
+        label="As of",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Show the agreement as it stood on this day.",
+    )
+    open = forms.TypedMultipleChoiceField(
+        required=False,
+        coerce=int,
+        choices=[(str(y), str(y)) for y in range(1800, 2200)],
+        widget=forms.MultipleHiddenInput,
+    )
+    since = forms.IntegerField(required=False, min_value=0, max_value=2**31, widget=forms.HiddenInput)
+
+    def __init__(self, *args, agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lane"].choices = [
+            (agreement.party_a_id, agreement.party_a.name),
+            (vocabulary.JOINT, "Joint"),
+            (agreement.party_b_id, agreement.party_b.name),
+        ]
+
+    def filter(self, events):
+        """Narrow an event queryset to the chosen groups, lanes and statuses."""
+        data = self.cleaned_data
+        if data["group"]:
+            events = events.filter(
+                kind__in=[k for k in vocabulary.EVENT_KINDS if vocabulary.KIND_GROUP[k] in data["group"]]
+            )
+        if data["lane"]:
+            events = events.filter(lane__in=data["lane"])
+        if data["status"]:
+            events = events.filter(status__in=data["status"])
+        return events
+
+    @property
+    def is_filtered(self):
+        return any(self.cleaned_data.get(name) for name in ("group", "lane", "status", "as_of"))
+
+
+class EventForm(forms.ModelForm):
+    """Add or edit one event of an agreement."""
+
+    date = forms.CharField(
+        required=False,
+        max_length=10,
+        help_text="2011, 2012-06 or 2012-06-26; leave empty when unknown.",
+        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD", "inputmode": "numeric", "autocomplete": "off"}),
+    )
+    actors = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="One name per line."
+    )
+
+    class Meta:
+        model = Event
+        fields = [
+            "kind",
+            "lane",
+            "status",
+            "date",
+            "not_after",
+            "time",
+            "confidence",
+            "summary",
+            "body",
+            "actors",
+            "notes",
+            "resolves",
+        ]
+        widgets = {
+            "not_after": forms.DateInput(attrs={"type": "date"}),
+            "time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {"resolves": "The expectation this event settles (it slipped, and this is what happened)."}
+
+    def __init__(self, *args, agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agreement = agreement
+        self.instance.agreement = agreement
+        self.fields["kind"].choices = grouped_kind_choices()
+        self.fields["lane"] = forms.ChoiceField(
+            choices=[
+                (agreement.party_a_id, agreement.party_a.name),
+                (vocabulary.JOINT, "Joint"),
+                (agreement.party_b_id, agreement.party_b.name),
+            ],
+            help_text="A party's own domestic step, or a joint act such as a signature.",
+        )
+        unsettled = agreement.events.filter(status__in=vocabulary.RESOLVABLE_STATUSES).filter(
+            Q(resolved_by__isnull=True) | Q(resolved_by=self.instance.pk)
+        )
+        if self.instance.pk:
+            unsettled = unsettled.exclude(pk=self.instance.pk)
+        self.fields["resolves"].queryset = unsettled.in_date_order()
+        if self.instance.pk:
+            self.initial.setdefault("date", self.instance.date.iso if self.instance.date else "")
+            self.initial.setdefault("actors", "\n".join(self.instance.actors))
+        elif isinstance(self.initial.get("actors"), list):
+            self.initial["actors"] = "\n".join(self.initial["actors"])
+
+    def clean_date(self):
+        text = self.cleaned_data["date"].strip()
+        if not text:
+            return None
+        try:
+            return Period.parse(text)
+        except PeriodError:
+            raise forms.ValidationError(
+                "“%(text)s” is not a date: use 2011, 2012-06 or 2012-06-26.", params={"text": text}
+            ) from None
+
+    def clean_actors(self):
+        actors = [line.strip() for line in self.cleaned_data["actors"].splitlines() if line.strip()]
+        if any(len(actor) > 200 for actor in actors):
+            raise forms.ValidationError("Each name can be at most 200 characters.")
+        return actors
+
+    def clean(self):
+        data = super().clean()
+        # The model's clean() checks the date against the status and `not_after`.
+        self.instance.date = data.get("date")
+        return data
+
+
+class PostponeForm(EventForm):
+    """The event that replaces a slipped expectation; saving marks the old one postponed."""
+
+    def __init__(self, *args, expectation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expectation = expectation
+        del self.fields["resolves"]
+
+    def save(self, commit=True):
+        self.instance.resolves = self.expectation
+        return super().save(commit)
+
+
+class FirstFilledInput(forms.TextInput):
+    """A text input that shares its name with search-result radio buttons: the first filled value wins."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return next((value for value in values if value and value.strip()), "")
+
+
+class SourceKeyField(forms.CharField):
+    """A source chosen by its key (search-as-you-type fills it in)."""
+
+    widget = FirstFilledInput
+
+    def prepare_value(self, value):
+        if isinstance(value, Source):
+            return value.key
+        if isinstance(value, int):
+            return Source.objects.filter(pk=value).values_list("key", flat=True).first() or ""
+        return value
+
+    def clean(self, value):
+        key = super().clean(value)
+        if not key:
+            return None
+        source = Source.objects.filter(key=key).first()
+        if source is None:
+            raise forms.ValidationError("There is no source with the key “%(key)s”.", params={"key": key})
+        return source
+
+
+class CitationForm(forms.ModelForm):
+    """Cite a source, chosen by key, for an event or an agreement."""
+
+    source = SourceKeyField(
+        required=False,
+        max_length=200,
+        label="Source",
+        help_text="Search by headline or key, or create a new source below.",
+    )
+
+    class Meta:
+        model = Citation
+        fields = ["source", "stance", "quote", "note"]
+        widgets = {"quote": forms.Textarea(attrs={"rows": 3, "maxlength": 500})}
+
+    def __init__(self, *args, event=None, agreement=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.event, self.instance.agreement = event, agreement if event is None else None
+
+    def validate_unique(self):
+        # The source may still be created by the SourceForm; checked in the view's transaction.
+        pass
+
+    def check_not_cited(self, source):
+        cited = Citation.objects.filter(source=source)
+        cited = (
+            cited.filter(event=self.instance.event)
+            if self.instance.event
+            else cited.filter(agreement=self.instance.agreement)
+        )
+        if cited.exclude(pk=self.instance.pk).exists():
+            self.add_error("source", "This source is already cited here.")
+            return False
+        return True
+
+
+class SourceSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, strip=True)
+
+
+class SourceForm(forms.ModelForm):
+    """A new source, created in place while citing it."""
+
+    publisher_name = forms.CharField(
+        label="Publisher",
+        max_length=200,
+        help_text="An existing publisher, or a new one (unrated until an admin rates it).",
+    )
+
+    class Meta:
+        model = Source
+        fields = ["publisher_name", "headline", "published", "url", "version", "story", "dateline", "language", "kind"]
+        widgets = {"url": forms.URLInput(attrs={"placeholder": "https://…"})}
+
+    def clean_published(self):
+        text = (self.cleaned_data.get("published") or "").strip()
+        if not text:
+            return None
+        try:
+            return parse_published(text)[0]
+        except PeriodError:
+            raise forms.ValidationError(
+                "Use 2012, 2012-06, 2012-06-27 or a date and time with its offset (2012-06-27T09:00+09:00)."
+            ) from None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("headline") and data.get("publisher_name"):
+            data["key"] = self.unique_key(data)
+        return data
+
+    @staticmethod
+    def unique_key(data):
+        base = slugify(f"{data['publisher_name']}-{data.get('published') or ''}-{data['headline']}")[:80].strip("-")
+        base = base or "source"
+        key, n = base, 1
+        while Source.objects.filter(key=key).exists():
+            n += 1
+            key = f"{base}-{n}"
+        return key
+
+    def save(self, commit=True):
+        publisher, _ = Publisher.objects.get_or_create(name=self.cleaned_data["publisher_name"].strip())
+        self.instance.publisher = publisher
+        self.instance.key = self.cleaned_data["key"]
+        return super().save(commit)
+
+    def _post_clean(self):
+        # The publisher is only known by name until save; model validation of the
+        # natural key waits for the database, which enforces it.
+        exclude = self._get_validation_exclusions()
+        exclude.add("publisher")
+        try:
+            self.instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except forms.ValidationError as error:
+            self._update_errors(error)
+
+
+class AgreementForm(forms.ModelForm):
+    """An agreement's own fields; aliases, relations and citations are formsets beside it."""
+
+    party_a = forms.ModelChoiceField(queryset=Party.objects.none(), label="Party A", help_text="Its lane comes first.")
+    party_b = forms.ModelChoiceField(queryset=Party.objects.none(), label="Party B")
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "title",
+            "short_name",
+            "slug",
+            "kind",
+            "legal_form",
+            "entry_into_force",
+            "party_a",
+            "party_b",
+            "summary",
+        ]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {"slug": "Lowercase words joined by hyphens, such as kr-jp-gsomia; it becomes the address."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        parties = sorted(Party.objects.all(), key=lambda party: party.name)
+        for name in ("party_a", "party_b"):
+            self.fields[name].queryset = Party.objects.all()
+            self.fields[name].choices = [("", "---------")] + [(p.code, f"{p.name} ({p.code})") for p in parties]
+        if self.instance.pk:
+            del self.fields["slug"]
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug):
+            raise forms.ValidationError("Use lowercase letters, digits and single hyphens.")
+        if slug == "new":
+            raise forms.ValidationError("“new” is the address of the form for a new agreement; choose another slug.")
+        return slug
+
+    def clean(self):
+        data = super().clean()
+        a, b = data.get("party_a"), data.get("party_b")
+        if a and b and a == b:
+            self.add_error("party_b", "The two parties must differ.")
+        if self.instance.pk and a and b:
+            used = set(self.instance.events.exclude(lane=vocabulary.JOINT).values_list("lane", flat=True))
+            for name, code in (("party_a", self.instance.party_a_id), ("party_b", self.instance.party_b_id)):
+                if code in used and code not in {a.code, b.code}:
+                    self.add_error(name, f"{Party(code=code).name} has events in its lane; move or delete them first.")
+        return data
+
+
+class AgreementSlugField(forms.CharField):
+    """Another agreement, named by its slug (a select of every agreement would not scale)."""
+
+    def prepare_value(self, value):
+        if isinstance(value, int):
+            return Agreement.objects.filter(pk=value).values_list("slug", flat=True).first() or ""
+        return value.slug if isinstance(value, Agreement) else value
+
+    def clean(self, value):
+        slug = super().clean(value)
+        if not slug:
+            return None
+        agreement = Agreement.objects.filter(slug=slug).first()
+        if agreement is None:
+            raise forms.ValidationError("There is no agreement “%(slug)s”.", params={"slug": slug})
+        return agreement
+
+
+class RelationForm(forms.ModelForm):
+    other = AgreementSlugField(label="Other agreement", max_length=100, help_text="Its slug, such as kr-jp-acsa.")
+
+    class Meta:
+        model = Relation
+        fields = ["relation", "other"]
+
+
+class AgreementCitationForm(forms.ModelForm):
+    source = SourceKeyField(label="Source key", max_length=200)
+
+    class Meta:
+        model = Citation
+        fields = ["source", "stance", "quote", "note"]
+        widgets = {"quote": forms.Textarea(attrs={"rows": 2, "maxlength": 500})}
+
+
+AliasFormSet = forms.inlineformset_factory(
+    Agreement, Alias, fields=["title", "language", "note"], extra=1, can_delete=True
+)
+RelationFormSet = forms.inlineformset_factory(
+    Agreement, Relation, form=RelationForm, fk_name="agreement", extra=1, can_delete=True
+)
+AgreementCitationFormSet = forms.inlineformset_factory(
+    Agreement, Citation, form=AgreementCitationForm, fk_name="agreement", extra=1, can_delete=True
+)

@@ -1,0 +1,84 @@
+import hashlib
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from pacts import timeline as layout
+from pacts.access import reader_required
+from pacts.forms import TimelineFilterForm
+from pacts.models import Agreement, Citation
+from pacts.roles import role_of
+
+TEMPLATE = "pacts/timeline.html"
+
+
+def is_partial(request):
+    """A fragment for htmx's own requests; the whole page for boosts and history restores."""
+    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+def timeline_etag(agreement, request, partial):
+    """Covers the data (revision), who looks (role) and what they asked for (query string)."""
+    query = request.GET.urlencode()
+    key = f"{agreement.pk}:{agreement.revision}:{role_of(request.user)}:{partial}:{query}"
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+def filter_query(form):
+    """The query string of the chosen filters, without the poll's `since`."""
+    data = form.cleaned_data
+    pairs = [(name, value) for name in ("group", "lane", "status", "open") for value in data.get(name) or []]
+    if data.get("as_of"):
+        pairs.append(("as_of", data["as_of"].isoformat()))
+    return urlencode(pairs)
+
+
+@require_GET
+@reader_required
+@vary_on_headers("HX-Request")
+def timeline(request, slug):
+    agreement = get_object_or_404(Agreement.objects.select_related("party_a", "party_b"), slug=slug)
+    partial = is_partial(request)
+    form = TimelineFilterForm(request.GET, agreement=agreement)
+    if form.is_valid() and partial and form.cleaned_data["since"] == agreement.revision:
+        return HttpResponse(status=204)  # nothing changed since the page was drawn
+    etag = timeline_etag(agreement, request, partial)
+    if not_modified := get_conditional_response(request, etag=etag):
+        return not_modified
+    if not form.is_valid():
+        context = {"agreement": agreement, "form": form, "events": [], "aliases": agreement.aliases.all()}
+        return render(request, TEMPLATE, context, status=400)
+
+    as_of = form.cleaned_data["as_of"]
+    events = agreement.events.all()
+    fold = layout.fold_years(events, opened=form.cleaned_data["open"])
+    events = form.filter(layout.unfolded(events, fold))
+    events = events.in_date_order().select_related("resolves", "resolved_by")
+    events = events.prefetch_related(Prefetch("citations", Citation.objects.select_related("source__publisher")))
+    shown = layout.place_in_lanes(agreement, layout.read_events(events, as_of=as_of))
+    procedure = list(layout.progress_events(agreement))
+    if as_of:
+        agreement.status, agreement.notice = agreement.compute_status(as_of=as_of)
+    query = filter_query(form)
+    context = {
+        "agreement": agreement,
+        "form": form,
+        "events": shown,
+        "aliases": agreement.aliases.all(),
+        "progress": layout.progress(agreement, procedure, as_of=as_of),
+        "fold": fold,
+        "as_of": as_of,
+        "query": query,
+        "live_url": f"{agreement.get_absolute_url()}?{query}" if query else agreement.get_absolute_url(),
+        "refresh_seconds": settings.PACTS_REFRESH_SECONDS,
+    }
+    response = render(request, TEMPLATE + "#live" if partial else TEMPLATE, context)
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
