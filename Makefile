@@ -10,7 +10,7 @@ DEMO_ENV := env -u DATABASE_URL DEBUG=1 PACTS_PUBLIC_READ=1
 
 .PHONY: run test install lint format python-version clean
 
-run: install
+run: $(VENV)/.installed
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py load_demo --users
 	@echo "Serving the demo on http://127.0.0.1:8000/ (Ctrl-C stops it)"
@@ -30,7 +30,12 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.installed
+
+# axe-core, for the accessibility checks in the browser tests.
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	@touch $@
 
 $(VENV)/.installed: requirements.txt | python-version
 	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || $(PYTHON) -m venv --clear $(VENV)
@@ -45,4 +50,4 @@ python-version:
 		exit 1; }
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules db.sqlite3 staticfiles .pytest_cache .ruff_cache

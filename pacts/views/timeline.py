@@ -77,6 +77,8 @@ def timeline(request, slug):
         "query": query,
         "live_url": f"{agreement.get_absolute_url()}?{query}" if query else agreement.get_absolute_url(),
         "refresh_seconds": settings.PACTS_REFRESH_SECONDS,
+        # A fragment also carries the header, swapped out of band: status and progress change with the events.
+        "oob": partial,
     }
     response = render(request, TEMPLATE + "#live" if partial else TEMPLATE, context)
     response["ETag"] = etag
