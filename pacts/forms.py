@@ -291,16 +291,6 @@ class SourceForm(forms.ModelForm):
         self.instance.key = self.cleaned_data["key"]
         return super().save(commit)
 
-    def _post_clean(self):
-        # The publisher is only known by name until save; model validation of the
-        # natural key waits for the database, which enforces it.
-        exclude = self._get_validation_exclusions()
-        exclude.add("publisher")
-        try:
-            self.instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        except forms.ValidationError as error:
-            self._update_errors(error)
-
 
 class AgreementForm(forms.ModelForm):
     """An agreement's own fields; aliases, relations and citations are formsets beside it."""

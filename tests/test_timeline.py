@@ -1,0 +1,235 @@
+"""The timeline page: fragments, live refresh, ETags, as-of, filters, folding and query budgets."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from pacts.interchange import import_document
+from pacts.models import Agreement
+from tests.documents import gsomia_document
+from tests.factories import AgreementFactory, CitationFactory, EventFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def gsomia(db):
+    import_document(gsomia_document())
+    return Agreement.objects.get(slug="kr-jp-gsomia")
+
+
+@pytest.fixture
+def reader(client, analyst):
+    client.force_login(analyst)
+    return client
+
+
+def lanes_of(response):
+    content = response.content.decode()
+    return content[content.index('<ol class="lanes"') : content.index("</ol>", content.index('<ol class="lanes"'))]
+
+
+def test_a_plain_request_gets_the_whole_page(reader, gsomia):
+    response = reader.get(gsomia.get_absolute_url())
+    assert response.status_code == 200
+    assert response.content.startswith(b"<!doctype html>")
+    assert "HX-Request" in response["Vary"]
+
+
+def test_an_htmx_request_gets_the_lanes_and_the_header_out_of_band(reader, gsomia):
+    response = reader.get(gsomia.get_absolute_url(), headers=HTMX)
+    content = response.content.decode()
+    assert not content.lstrip().startswith("<!doctype")
+    assert content.lstrip().startswith('<div id="live"')
+    assert 'id="live-header" hx-swap-oob="true"' in content
+    assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
+def test_boosted_requests_and_history_restores_get_the_whole_page(reader, gsomia, header):
+    response = reader.get(gsomia.get_absolute_url(), headers={**HTMX, header: "true"})
+    assert response.content.startswith(b"<!doctype html>")
+
+
+def test_the_poll_answers_204_with_one_query_beyond_authentication(reader, gsomia, django_assert_num_queries):
+    url = f"{gsomia.get_absolute_url()}?since={gsomia.revision}"
+    with django_assert_num_queries(4):  # session, user, groups; then the agreement's revision
+        response = reader.get(url, headers=HTMX)
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+def test_the_poll_returns_the_new_lanes_once_something_changed(reader, gsomia):
+    seen = gsomia.revision
+    EventFactory(agreement=gsomia, kind="statement", lane="JP", date="2012-06-28", summary="Tokyo comments")
+    response = reader.get(f"{gsomia.get_absolute_url()}?since={seen}", headers=HTMX)
+    assert response.status_code == 200
+    assert "Tokyo comments" in response.content.decode()
+
+
+def test_a_citation_edit_also_counts_as_a_change(reader, gsomia):
+    seen = Agreement.objects.get(pk=gsomia.pk).revision
+    citation = gsomia.events.get(external_id="kr-cabinet").citations.get()
+    citation.note = "kept secret for a day"
+    citation.save()
+    assert Agreement.objects.get(pk=gsomia.pk).revision > seen
+
+
+def test_the_full_page_answers_304_to_its_etag_without_rendering(reader, gsomia, django_assert_num_queries):
+    first = reader.get(gsomia.get_absolute_url())
+    etag = first["ETag"]
+    assert first["Cache-Control"] == "private, no-cache"
+    with django_assert_num_queries(4):
+        response = reader.get(gsomia.get_absolute_url(), headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+
+
+def test_the_etag_covers_the_data_the_role_and_the_query(client, gsomia, analyst, editor):
+    client.force_login(analyst)
+    base = client.get(gsomia.get_absolute_url())["ETag"]
+    assert client.get(gsomia.get_absolute_url() + "?lane=KR")["ETag"] != base
+    EventFactory(agreement=gsomia, kind="statement", lane="KR", date="2012-07-01")
+    changed = client.get(gsomia.get_absolute_url())["ETag"]
+    assert changed != base
+    client.force_login(editor)
+    assert client.get(gsomia.get_absolute_url())["ETag"] != changed
+
+
+def test_as_of_shows_the_agreement_as_it_stood(reader, gsomia):
+    response = reader.get(gsomia.get_absolute_url() + "?as_of=2012-06-30")
+    content = response.content.decode()
+    assert '<span class="badge status-negotiating">Negotiating</span>' in content
+    lanes = lanes_of(response)
+    assert "Signed in Seoul" not in lanes
+    assert "2016-11-23" not in lanes
+    # The 2012 signing, postponed and resolved in 2016, still reads as expected on that day.
+    assert "Signing in Tokyo called off" in lanes
+    assert "resolved by" not in lanes
+
+
+def test_as_of_after_the_resolution_shows_both_ends(reader, gsomia):
+    lanes = lanes_of(reader.get(gsomia.get_absolute_url()))
+    assert "Postponed; resolved by" in lanes
+    assert "the signature of 23 November 2016" in lanes
+    assert "Resolves" in lanes
+    assert "the postponed signature of 29 June 2012" in lanes
+
+
+@pytest.mark.parametrize(
+    ("query", "present", "absent"),
+    [
+        ("lane=JP", "Japan&#x27;s cabinet expected", "Cabinet approves the pact"),
+        ("group=exit", "Seoul notifies Tokyo", "Cabinet approves the pact"),
+        ("status=postponed", "Signing in Tokyo called off", "Signed in Seoul"),
+        ("lane=KR&lane=joint", "Cabinet approves the pact", "Japan&#x27;s cabinet expected"),
+    ],
+)
+def test_filters_narrow_the_lanes(reader, gsomia, query, present, absent):
+    lanes = lanes_of(reader.get(f"{gsomia.get_absolute_url()}?{query}"))
+    assert present in lanes
+    assert absent not in lanes
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["as_of=2012-13-01", "as_of=June+2012", "lane=US", "status=rumoured", "group=coups", "since=-1", "as_of=%00"],
+)
+def test_bad_filters_get_a_400_with_a_message(reader, gsomia, query):
+    response = reader.get(f"{gsomia.get_absolute_url()}?{query}")
+    assert response.status_code == 400
+    assert "Some of the filters in this address are not valid" in response.content.decode()
+
+
+def test_marks_for_expected_overdue_disputed_and_unsourced(reader, gsomia):
+    EventFactory(
+        agreement=gsomia, kind="cabinet-approval", lane="JP", status="expected", date="2016-11", confidence="low"
+    )
+    lanes = lanes_of(reader.get(gsomia.get_absolute_url()))
+    assert "flag-overdue" in lanes
+    assert "flag-low" in lanes
+    assert "flag-disputed" in lanes  # the notice, which a source dates differently
+    assert "flag-unsourced" in lanes  # the new event cites nothing
+    assert "gives 22 Aug" in lanes
+
+
+def test_progress_shows_each_partys_steps_since_talks_began(reader, gsomia):
+    content = reader.get(gsomia.get_absolute_url()).content.decode()
+    header = content[: content.index('<ol class="lanes"')]
+    assert "Cabinet approval" in header and "26 June 2012" in header
+    assert "mark-expected" not in header  # Japan's expected approval passed its deadline long ago
+    assert "mark-overdue" in header
+
+
+def test_each_event_has_one_time_element_and_a_permalink(reader, gsomia):
+    lanes = lanes_of(reader.get(gsomia.get_absolute_url()))
+    assert lanes.count('<li id="event-') == 6
+    assert lanes.count("<time datetime=") == 6
+    for event in gsomia.events.all():
+        assert f'href="#event-{event.pk}"' in lanes
+
+
+def test_an_event_with_an_unknown_date_comes_last(reader, gsomia):
+    EventFactory(agreement=gsomia, kind="statement", lane="JP", date=None, summary="Undated remark")
+    lanes = lanes_of(reader.get(gsomia.get_absolute_url()))
+    assert lanes.rindex("Undated remark") > lanes.rindex("<time datetime=")
+    assert "Date unknown" in lanes
+
+
+def make_long_timeline(events):
+    agreement = AgreementFactory()
+    source = SourceFactory()
+    for n in range(events):
+        event = EventFactory(
+            agreement=agreement, kind="statement", lane="joint", date=f"{1990 + n // 25}-01-{n % 25 + 1:02d}"
+        )
+        CitationFactory(event=event, source=source)
+    return agreement
+
+
+def test_a_long_timeline_folds_its_oldest_years(reader):
+    agreement = make_long_timeline(320)  # 25 events a year, 1990 to 2002
+    content = reader.get(agreement.get_absolute_url()).content.decode()
+    assert "Earlier years, folded:" in content
+    assert "open=1990" in content
+    assert lanes_of(reader.get(agreement.get_absolute_url())).count("<li id=") <= 300
+    opened = lanes_of(reader.get(agreement.get_absolute_url() + "?open=1990"))
+    assert 'datetime="1990-01-01"' in opened
+
+
+@pytest.mark.parametrize("events", [5, 500])
+def test_the_page_runs_a_constant_number_of_queries(reader, django_assert_num_queries, events):
+    agreement = make_long_timeline(events)
+    # session, user, groups, agreement, year counts, events, citations, progress events, aliases
+    with django_assert_num_queries(9):
+        reader.get(agreement.get_absolute_url())
+
+
+@pytest.mark.parametrize("events", [5, 500])
+def test_the_fragment_runs_a_constant_number_of_queries(reader, django_assert_num_queries, events):
+    agreement = make_long_timeline(events)
+    with django_assert_num_queries(9):
+        reader.get(agreement.get_absolute_url() + "?since=0", headers=HTMX)
+
+
+def test_the_citations_expand_in_place_or_as_a_page(reader, gsomia):
+    event = gsomia.events.get(external_id="notice")
+    url = reverse("event-citations", args=[gsomia.slug, event.pk])
+    page = reader.get(url)
+    assert page.content.startswith(b"<!doctype html>")
+    fragment = reader.get(url, headers=HTMX).content.decode()
+    assert '<div class="citation-list">' in fragment
+    assert "Yonhap News Agency" in fragment and "High" in fragment
+    assert "contradicts" in fragment and "gives 22 Aug" in fragment
+
+
+def test_first_reported_is_shown_beside_the_event(reader, gsomia):
+    lanes = lanes_of(reader.get(gsomia.get_absolute_url()))
+    assert "First reported 27 Jun 2012" in lanes
+
+
+def test_status_as_of_a_day_matches_the_model(gsomia):
+    assert gsomia.compute_status(as_of=date(2019, 8, 23)) == ("in-force", "pending")
