@@ -159,7 +159,8 @@ def test_marks_for_expected_overdue_disputed_and_unsourced(reader, gsomia):
 def test_progress_shows_each_partys_steps_since_talks_began(reader, gsomia):
     content = reader.get(gsomia.get_absolute_url()).content.decode()
     header = content[: content.index('<ol class="lanes"')]
-    assert "Cabinet approval" in header and "26 June 2012" in header
+    assert "Cabinet approval" in header
+    assert "26 June 2012" in header
     assert "mark-expected" not in header  # Japan's expected approval passed its deadline long ago
     assert "mark-overdue" in header
 
@@ -222,8 +223,10 @@ def test_the_citations_expand_in_place_or_as_a_page(reader, gsomia):
     assert page.content.startswith(b"<!doctype html>")
     fragment = reader.get(url, headers=HTMX).content.decode()
     assert '<div class="citation-list">' in fragment
-    assert "Yonhap News Agency" in fragment and "High" in fragment
-    assert "contradicts" in fragment and "gives 22 Aug" in fragment
+    assert "Yonhap News Agency" in fragment
+    assert "High" in fragment
+    assert "contradicts" in fragment
+    assert "gives 22 Aug" in fragment
 
 
 def test_first_reported_is_shown_beside_the_event(reader, gsomia):
