@@ -4,16 +4,14 @@ from django.core.exceptions import ValidationError
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
-from pacts.dates import Period, PeriodError
+from pacts.dates import PeriodError
+from pacts.forms import EVENT_FIELDS, PeriodField
 from pacts.models import Agreement, Alias, Citation, Event, Party, Publisher, Relation, Source
 from pacts.models.source import normalise_headline, parse_published
-from pacts.vocabulary import JOINT, KIND_GROUPS
+from pacts.vocabulary import JOINT, KIND_CHOICES_BY_GROUP
 
 admin.site.site_header = "Pacts administration"
 admin.site.site_title = "Pacts"
-
-# Forty kinds read better under their phase than in one long list.
-KIND_CHOICES_BY_PHASE = [(phase, [(kind, label) for kind, label, _ in kinds]) for _, phase, kinds in KIND_GROUPS]
 
 
 class AgreementAdminForm(forms.ModelForm):
@@ -48,44 +46,18 @@ class AgreementAdminForm(forms.ModelForm):
 class EventAdminForm(forms.ModelForm):
     """An event with its reduced-precision date as one text field, checked against its agreement."""
 
-    date = forms.CharField(
-        label="Date", required=False, help_text="YYYY, YYYY-MM or YYYY-MM-DD; leave empty when unknown."
-    )
+    date = PeriodField(label="Date", help_text="YYYY, YYYY-MM or YYYY-MM-DD; leave empty when unknown.")
 
     class Meta:
         model = Event
-        fields = [
-            "agreement",
-            "kind",
-            "lane",
-            "status",
-            "not_after",
-            "time",
-            "confidence",
-            "summary",
-            "body",
-            "actors",
-            "notes",
-            "resolves",
-        ]
+        fields = ["agreement", *(name for name in EVENT_FIELDS if name != "date")]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         kind = self.fields["kind"]
-        kind.choices = [*kind.choices[:1], *KIND_CHOICES_BY_PHASE]
+        kind.choices = [*kind.choices[:1], *KIND_CHOICES_BY_GROUP]
         if self.instance.date:
-            self.initial["date"] = self.instance.date.iso
-
-    def clean_date(self):
-        text = self.cleaned_data["date"]
-        if not text:
-            return None
-        try:
-            return Period.parse(text)
-        except PeriodError:
-            raise ValidationError(
-                "“%(text)s” is not a date: use YYYY, YYYY-MM or YYYY-MM-DD.", code="invalid", params={"text": text}
-            ) from None
+            self.initial["date"] = self.instance.date
 
     def clean_lane(self):
         lane = self.cleaned_data["lane"]

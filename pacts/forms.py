@@ -15,11 +15,49 @@ from pacts.dates import Period, PeriodError
 from pacts.models import Agreement, Alias, Citation, Event, Party, Publisher, Relation, Source
 from pacts.models.source import parse_published
 
+# What an editor sets on an event, in the order the forms show it (here and in the admin).
+EVENT_FIELDS = [
+    "kind",
+    "lane",
+    "status",
+    "date",
+    "not_after",
+    "time",
+    "confidence",
+    "summary",
+    "body",
+    "actors",
+    "notes",
+    "resolves",
+]
 
-def grouped_kind_choices():
-    return [
-        (label, [(k, vocabulary.KIND_LABELS[k]) for k, _, _ in kinds]) for _, label, kinds in vocabulary.KIND_GROUPS
-    ]
+
+class PeriodField(forms.CharField):
+    """A reduced-precision date typed as 2011, 2012-06 or 2012-06-26; empty when unknown."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", "2011, 2012-06 or 2012-06-26; leave empty when unknown.")
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return value.iso if isinstance(value, Period) else value
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "maxlength": "10"}
+
+    def to_python(self, value):
+        text = super().to_python(value).strip()
+        if not text:
+            return None
+        try:
+            if len(text) > 10:
+                raise PeriodError(text)
+            return Period.parse(text)
+        except PeriodError:
+            raise forms.ValidationError(
+                "“%(text)s” is not a date: use YYYY, YYYY-MM or YYYY-MM-DD.", code="invalid", params={"text": text}
+            ) from None
 
 
 class TimelineFilterForm(forms.Form):
@@ -79,32 +117,14 @@ class TimelineFilterForm(forms.Form):
 class EventForm(forms.ModelForm):
     """Add or edit one event of an agreement."""
 
-    date = forms.CharField(
-        required=False,
-        max_length=10,
-        help_text="2011, 2012-06 or 2012-06-26; leave empty when unknown.",
-        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD", "inputmode": "numeric", "autocomplete": "off"}),
-    )
+    date = PeriodField(widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD", "autocomplete": "off"}))
     actors = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="One name per line."
     )
 
     class Meta:
         model = Event
-        fields = [
-            "kind",
-            "lane",
-            "status",
-            "date",
-            "not_after",
-            "time",
-            "confidence",
-            "summary",
-            "body",
-            "actors",
-            "notes",
-            "resolves",
-        ]
+        fields = EVENT_FIELDS
         widgets = {
             "not_after": forms.DateInput(attrs={"type": "date"}),
             "time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -116,7 +136,7 @@ class EventForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.agreement = agreement
         self.instance.agreement = agreement
-        self.fields["kind"].choices = grouped_kind_choices()
+        self.fields["kind"].choices = vocabulary.KIND_CHOICES_BY_GROUP
         self.fields["lane"] = forms.ChoiceField(
             choices=[
                 (agreement.party_a_id, agreement.party_a.name),
@@ -132,21 +152,10 @@ class EventForm(forms.ModelForm):
             unsettled = unsettled.exclude(pk=self.instance.pk)
         self.fields["resolves"].queryset = unsettled.in_date_order()
         if self.instance.pk:
-            self.initial.setdefault("date", self.instance.date.iso if self.instance.date else "")
+            self.initial.setdefault("date", self.instance.date)
             self.initial.setdefault("actors", "\n".join(self.instance.actors))
         elif isinstance(self.initial.get("actors"), list):
             self.initial["actors"] = "\n".join(self.initial["actors"])
-
-    def clean_date(self):
-        text = self.cleaned_data["date"].strip()
-        if not text:
-            return None
-        try:
-            return Period.parse(text)
-        except PeriodError:
-            raise forms.ValidationError(
-                "“%(text)s” is not a date: use 2011, 2012-06 or 2012-06-26.", params={"text": text}
-            ) from None
 
     def clean_actors(self):
         actors = [line.strip() for line in self.cleaned_data["actors"].splitlines() if line.strip()]

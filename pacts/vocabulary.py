@@ -145,6 +145,8 @@ KIND_LABELS = {kind: label for _, _, kinds in KIND_GROUPS for kind, label, _ in 
 KIND_HELP = {kind: help_text for _, _, kinds in KIND_GROUPS for kind, _, help_text in kinds}
 KIND_GROUP = {kind: group for group, _, kinds in KIND_GROUPS for kind, _, _ in kinds}
 KIND_POSITION = {kind: position for position, kind in enumerate(EVENT_KINDS)}
+# Forty kinds read better under their phase than in one long list.
+KIND_CHOICES_BY_GROUP = [(label, [(kind, name) for kind, name, _ in kinds]) for _, label, kinds in KIND_GROUPS]
 
 JOINT = "joint"
 

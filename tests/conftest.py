@@ -47,5 +47,16 @@ def admin_user(make_user):
 
 
 @pytest.fixture
+def gsomia(db):
+    """GSOMIA in brief (tests/documents.py), imported as a user would."""
+    from pacts.interchange import import_document
+    from pacts.models import Agreement
+    from tests.documents import gsomia_document
+
+    import_document(gsomia_document())
+    return Agreement.objects.get(slug="kr-jp-gsomia")
+
+
+@pytest.fixture
 def agreement(db):
     return AgreementFactory(slug="kr-jp-gsomia", title="General Security of Military Information Agreement")

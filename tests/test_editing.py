@@ -3,20 +3,12 @@
 import pytest
 from django.urls import reverse
 
-from pacts.interchange import import_document
 from pacts.models import Agreement, Citation, Event, Source
-from tests.documents import gsomia_document
 from tests.factories import AgreementFactory, EventFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def gsomia(db):
-    import_document(gsomia_document())
-    return Agreement.objects.get(slug="kr-jp-gsomia")
 
 
 @pytest.fixture

@@ -5,19 +5,9 @@ from django.db import DatabaseError
 from django.test import override_settings
 from django.urls import reverse
 
-from pacts.interchange import import_document
-from tests.documents import gsomia_document
 from tests.factories import AgreementFactory, CitationFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def gsomia(db):
-    import_document(gsomia_document())
-    from pacts.models import Agreement
-
-    return Agreement.objects.get(slug="kr-jp-gsomia")
 
 
 def test_reading_needs_sign_in_when_public_reading_is_off(client, gsomia):

@@ -5,20 +5,12 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from pacts.interchange import import_document
 from pacts.models import Agreement
-from tests.documents import gsomia_document
 from tests.factories import AgreementFactory, CitationFactory, EventFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def gsomia(db):
-    import_document(gsomia_document())
-    return Agreement.objects.get(slug="kr-jp-gsomia")
 
 
 @pytest.fixture
