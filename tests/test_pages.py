@@ -116,3 +116,20 @@ def test_a_wrong_password_is_refused_with_a_message(client, analyst):
     response = client.post(reverse("login"), {"username": "analyst", "password": "wrong"})
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_error_pages_look_like_the_rest_of_the_site(client, analyst):
+    client.force_login(analyst)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    content = response.content.decode()
+    assert "Page not found" in content
+    assert 'class="site-header"' in content
+
+
+def test_the_500_page_renders_without_a_request_context(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()

@@ -1,0 +1,20 @@
+// htmx swaps nothing for an error response (see htmx-config in base.html);
+// this says so in the page's message area instead of failing silently.
+document.addEventListener("htmx:responseError", function (event) {
+  var status = event.detail.xhr.status;
+  var text = status === 403 ? "You do not have permission to do that."
+    : status === 404 ? "That item no longer exists; reload the page."
+    : status === 429 ? "Too many attempts; wait a moment and try again."
+    : "The server could not complete that request (" + status + "). Nothing was changed; try again.";
+  showMessage(text);
+});
+document.addEventListener("htmx:sendError", function () {
+  showMessage("The server cannot be reached. Your changes are kept in the form; try again when you are back online.");
+});
+
+function showMessage(text) {
+  var area = document.getElementById("messages");
+  if (!area) return;
+  area.textContent = text;
+  area.hidden = false;
+}
