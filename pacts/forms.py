@@ -78,7 +78,6 @@ class TimelineFilterForm(forms.Form):
         required=False,
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Show the agreement as it stood on this day.",
     )
     open = forms.TypedMultipleChoiceField(
         required=False,
@@ -153,8 +152,8 @@ class EventForm(forms.ModelForm):
         self.fields["resolves"].queryset = unsettled.in_date_order()
         if self.instance.pk:
             self.initial.setdefault("date", self.instance.date)
-            self.initial.setdefault("actors", "\n".join(self.instance.actors))
-        elif isinstance(self.initial.get("actors"), list):
+        if isinstance(self.initial.get("actors"), list):
+            # The model holds a list; the box shows one name per line.
             self.initial["actors"] = "\n".join(self.initial["actors"])
 
     def clean_actors(self):
