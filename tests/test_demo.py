@@ -79,3 +79,13 @@ def test_demo_users_get_one_account_per_role(demo):
         assert user.check_password(f"{role}-demo")
         assert f"{role} / {role}-demo" in out.getvalue()
     assert get_user_model().objects.get(username="admin").is_staff
+
+
+def test_every_demo_timeline_renders_one_time_element_per_dated_event(demo, client, analyst):
+    client.force_login(analyst)
+    for agreement in Agreement.objects.all():
+        content = client.get(agreement.get_absolute_url()).content.decode()
+        lanes = content[content.index('<ol class="lanes"') : content.index("</ol>", content.index('<ol class="lanes"'))]
+        dated = agreement.events.filter(date_start__isnull=False).count()
+        assert lanes.count("<time datetime=") == dated, agreement.slug
+        assert lanes.count('<li id="event-') == agreement.events.count(), agreement.slug
