@@ -4,5 +4,6 @@ from pacts.models.agreement import Agreement, Alias, Relation
 from pacts.models.event import Event
 from pacts.models.party import Party
 from pacts.models.source import Citation, Publisher, Source
+from pacts.models.token import FeedToken
 
-__all__ = ["Agreement", "Alias", "Citation", "Event", "Party", "Publisher", "Relation", "Source"]
+__all__ = ["Agreement", "Alias", "Citation", "Event", "FeedToken", "Party", "Publisher", "Relation", "Source"]

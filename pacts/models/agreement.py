@@ -7,7 +7,16 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from pacts import vocabulary
+from pacts.search import SearchDocumentField, rebuilt_document
 from pacts.vocabulary import Step, derive_status
+
+
+def derived_columns(**values):
+    """A new revision, and the search document rebuilt from the texts now stored."""
+    values |= {"revision": models.F("revision") + 1, "changed_at": Now()}
+    if (document := rebuilt_document()) is not None:
+        values["search_document"] = document
+    return values
 
 
 class AgreementQuerySet(models.QuerySet):
@@ -16,7 +25,13 @@ class AgreementQuerySet(models.QuerySet):
 
     def touch(self):
         """Give these agreements a new revision: open timelines refresh and cached pages miss."""
-        return self.update(revision=models.F("revision") + 1, changed_at=Now())
+        return self.update(**derived_columns())
+
+    def search(self, text):
+        """Matching agreements, annotated with `rank`; see pacts.search."""
+        from pacts.search import search
+
+        return search(self, text)
 
     def citing(self, sources):
         """Agreements that cite any of these sources, directly or through an event."""
@@ -53,14 +68,28 @@ class Agreement(models.Model):
     # sources: the version an open timeline compares, and part of its ETag.
     revision = models.PositiveIntegerField(default=1, editable=False)
     changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    latest_event_on = models.DateField(
+        null=True, blank=True, editable=False, help_text="Start of the latest dated event."
+    )
+    search_document = SearchDocumentField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     # Written only by store_status() and touch(), never from a possibly stale instance.
-    DERIVED_FIELDS = frozenset({"status", "notice", "revision", "changed_at"})
+    DERIVED_FIELDS = frozenset({"status", "notice", "revision", "changed_at", "latest_event_on", "search_document"})
 
     objects = AgreementQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["status", "notice", "revision", "changed_at", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            "status",
+            "notice",
+            "revision",
+            "changed_at",
+            "latest_event_on",
+            "search_document",
+            "updated_at",
+        ]
+    )
 
     class Meta:
         ordering = ["title"]
@@ -126,10 +155,12 @@ class Agreement(models.Model):
             label += " · " + self.get_notice_display().lower()
         return label
 
+    def steps(self):
+        return [Step(*row) for row in self.events.values_list("kind", "status", "date_start", "id")]
+
     def compute_status(self, as_of=None):
         """`(status, notice)` from the events now in the database, as they stood on `as_of`."""
-        steps = [Step(*row) for row in self.events.values_list("kind", "status", "date_start", "id")]
-        return derive_status(steps, self.entry_into_force, as_of=as_of)
+        return derive_status(self.steps(), self.entry_into_force, as_of=as_of)
 
     def store_status(self):
         """Derive and store the status and notice, and take a new revision.
@@ -137,11 +168,13 @@ class Agreement(models.Model):
         The one code path every write to the agreement or its events calls, in the
         same transaction as the write.
         """
-        status, notice = self.compute_status()
+        steps = self.steps()
+        status, notice = derive_status(steps, self.entry_into_force)
+        latest = max((step.start for step in steps if step.start), default=None)
         Agreement.objects.filter(pk=self.pk).update(
-            status=status, notice=notice, revision=models.F("revision") + 1, changed_at=Now()
+            **derived_columns(status=status, notice=notice, latest_event_on=latest)
         )
-        self.status, self.notice = status, notice
+        self.status, self.notice, self.latest_event_on = status, notice, latest
 
 
 class Alias(models.Model):
