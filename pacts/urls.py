@@ -26,6 +26,10 @@ urlpatterns = [
         name="citation-delete",
     ),
     path("sources/search/", events.source_search, name="source-search"),
+    # Browse: list, search, exports (routes below this line)
+    # Dashboard, expectations, worklist (routes below this line)
+    # Parties and network (routes below this line)
+    # Sources, feeds, calendar, profile (routes below this line)
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("pacts/favicon.svg"), permanent=True)),
