@@ -182,19 +182,21 @@ def citation_new(request, slug, pk):
     context = {"agreement": agreement, "event": event, "form": form, "source_form": source_form}
     if request.method == "POST":
         if form.is_valid() and (not wants_new_source or source_form.is_valid()):
-            try:
-                with transaction.atomic():
-                    source = form.cleaned_data["source"] or stamp(source_form.save(commit=False), request, "cited")
-                    if source.pk is None:
-                        source.save()
-                    if form.check_not_cited(source):
+            existing = form.cleaned_data["source"]
+            if existing is None or form.check_not_cited(existing):
+                try:
+                    with transaction.atomic():
+                        source = existing
+                        if source is None:
+                            source = stamp(source_form.save(commit=False), request, "cited on the timeline")
+                            source.save()
                         citation = form.save(commit=False)
                         citation.source = source
                         stamp(citation, request, "cited on the timeline").save()
-                        return saved(request, agreement, event)
-                    transaction.set_rollback(True)
-            except IntegrityError:
-                source_form.add_error(None, "A source with this URL and version, or this headline, already exists.")
+                    return saved(request, agreement, event)
+                except IntegrityError:
+                    # Two editors creating the same source at once: the database keeps one.
+                    source_form.add_error(None, "A source with this URL and version, or this headline, already exists.")
         return panel(request, "pacts/citation_form.html", context, status=422)
     return panel(request, "pacts/citation_form.html", context)
 
