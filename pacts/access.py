@@ -12,7 +12,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
+from django.utils.cache import patch_cache_control
+from django.views.defaults import permission_denied
 
+from pacts.models import FeedToken
 from pacts.roles import ADMIN, EDITOR, role_of
 
 
@@ -50,5 +53,32 @@ def editor_required(view):
         if role_of(request.user) not in {EDITOR, ADMIN}:
             raise PermissionDenied
         return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def feed_reader_required(view):
+    """Feeds and calendars: a `?token=` opens them for its user; without one, the normal read rules.
+
+    Only .atom, .rss and .ics views carry this decorator, so a token never opens an
+    HTML page. A bad or revoked token is refused even when public reading is on: a
+    feed reader should learn that its address no longer works. Responses are
+    private, since a token's URL must not end up in a shared cache.
+    """
+    read = reader_required(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if "token" in request.GET:
+            user = FeedToken.objects.user_for(request.GET["token"])
+            if user is None or role_of(user) is None:
+                response = permission_denied(request, PermissionDenied("This feed token is not valid."))
+            else:
+                request.user = user
+                response = view(request, *args, **kwargs)
+        else:
+            response = read(request, *args, **kwargs)
+        patch_cache_control(response, private=True)
+        return response
 
     return wrapper

@@ -44,8 +44,35 @@ def test_an_agreement_is_in_a_year_range_when_any_dated_event_overlaps_it(agreem
     assert slugs(query) == expected
 
 
+def test_an_empty_party_means_any_party(agreements):
+    assert slugs("party=") == {"kr-jp", "jp-au"}
+    assert slugs("party=&party=AU") == {"jp-au"}
+
+
+def test_a_search_selects_by_words(agreements):
+    assert slugs("q=Agreement") == {"kr-jp", "jp-au"}
+    assert slugs("q=zeppelin") == set()
+
+
 @pytest.mark.parametrize(
-    "query", ["year_from=2020&year_to=2010", "party=ZZ", "kind=alliance", "year_from=abc", "q=" + "x" * 201]
+    "query",
+    [
+        "year_from=2020&year_to=2010",
+        "party=ZZ",
+        "kind=alliance",
+        "status=ratified",
+        "year_from=abc",
+        "year_from=2014.5",
+        "year_to=1700",
+        "q=" + "x" * 201,
+        "q=a%00b",
+    ],
 )
 def test_bad_filters_are_invalid(agreements, query):
     assert not AgreementFilter(QueryDict(query), queryset=Agreement.objects.all()).is_valid()
+
+
+def test_two_parties_select_the_agreements_between_them(agreements):
+    AgreementFactory(slug="kr-au", party_a_id="KR", party_b_id="AU")
+    assert slugs("party=JP&party=KR") == {"kr-jp"}
+    assert slugs("party=AU&party=JP") == {"jp-au"}

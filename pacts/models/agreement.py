@@ -93,6 +93,13 @@ class Agreement(models.Model):
 
     class Meta:
         ordering = ["title"]
+        # The list's sorts, walked by cursor.
+        indexes = [
+            models.Index(fields=["short_name", "id"], name="agreement_by_name"),
+            models.Index(
+                models.F("latest_event_on").desc(nulls_last=True), models.F("id").desc(), name="agreement_by_latest"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(party_a=models.F("party_b")), name="agreement_two_distinct_parties"

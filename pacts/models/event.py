@@ -76,7 +76,12 @@ class Event(models.Model):
 
     class Meta:
         ordering = [models.F("date_start").asc(nulls_last=True), "kind_position", "id"]
-        indexes = [models.Index(fields=["agreement", "date_start"], name="event_agreement_date")]
+        indexes = [
+            models.Index(fields=["agreement", "date_start"], name="event_agreement_date"),
+            # A party's domestic steps across agreements; feeds of the latest changes.
+            models.Index(fields=["lane", "date_start"], name="event_lane_date"),
+            models.Index(fields=["-updated_at", "-id"], name="event_latest_change"),
+        ]
         constraints = [
             # Target of the composite foreign key (agreement, resolves) that keeps
             # `resolves` inside the agreement; added in SQL by a migration.

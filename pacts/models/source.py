@@ -9,6 +9,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.urls import reverse
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -151,6 +152,20 @@ class Source(models.Model):
         else:
             self.published, self.published_on = None, None
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("source-detail", args=[self.key])
+
+    @property
+    def published_display(self):
+        """`2011`, `June 2012`, `27 June 2012` or `27 June 2012, 09:05 +09:00`."""
+        if not self.published:
+            return "date unknown"
+        if "T" not in self.published:
+            return Period.parse(self.published).display()
+        instant = datetime.fromisoformat(self.published)
+        offset = instant.strftime("%z")
+        return f"{Period(instant.date(), 'day').display()}, {instant:%H:%M} {offset[:3]}:{offset[3:]}"
 
     def clean(self):
         # Computed here too, so that model validation can check the natural key.
