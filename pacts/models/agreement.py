@@ -93,13 +93,8 @@ class Agreement(models.Model):
 
     class Meta:
         ordering = ["title"]
-        # The list's sorts, walked by cursor.
-        indexes = [
-            models.Index(fields=["short_name", "id"], name="agreement_by_name"),
-            models.Index(
-                models.F("latest_event_on").desc(nulls_last=True), models.F("id").desc(), name="agreement_by_latest"
-            ),
-        ]
+        # The list's sorts, walked by cursor (the latest-event one is in migration 0007, PostgreSQL only).
+        indexes = [models.Index(fields=["short_name", "id"], name="agreement_by_name")]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(party_a=models.F("party_b")), name="agreement_two_distinct_parties"
