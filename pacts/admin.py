@@ -216,22 +216,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
 @admin.register(Event)
 class EventAdmin(SimpleHistoryAdmin):
     form = EventAdminForm
-    fields = [
-        "agreement",
-        "kind",
-        "lane",
-        "status",
-        "date",
-        "not_after",
-        "time",
-        "confidence",
-        "summary",
-        "body",
-        "actors",
-        "notes",
-        "resolves",
-        "external_id",
-    ]
+    fields = ["agreement", *EVENT_FIELDS, "external_id"]
     list_display = ["agreement", "kind", "lane", "status", "date_display", "confidence", "summary"]
     list_display_links = ["kind"]
     list_filter = ["kind", "status", "confidence", "lane"]

@@ -20,6 +20,17 @@ def pytest_sessionstart(session):
         pytest.exit(f"Cannot connect to PostgreSQL at {url}: {reason}", returncode=3)
 
 
+# Headers of an htmx request, for the fragment variants of pages.
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def reader(client, analyst):
+    """The test client, signed in as an analyst."""
+    client.force_login(analyst)
+    return client
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(role=None, username=None):

@@ -12,12 +12,6 @@ from tests.factories import AgreementFactory, EventFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def reader(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
 def calendar_of(client, agreement):
     response = client.get(reverse("agreement-calendar", args=[agreement.slug]))
     assert response.status_code == 200

@@ -92,12 +92,6 @@ def day(offset=0):
     return Period(timezone.localdate() + timedelta(days=offset), "day")
 
 
-@pytest.fixture
-def reader(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
 def section(content, heading_id):
     """The HTML of the dashboard section labelled by `heading_id`."""
     start = content.index(f'aria-labelledby="{heading_id}"')

@@ -4,11 +4,10 @@ import pytest
 from django.urls import reverse
 
 from pacts.models import Agreement, Citation, Event, Source
+from tests.conftest import HTMX
 from tests.factories import AgreementFactory, EventFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture

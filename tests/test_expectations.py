@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 URL = "/expectations/"
 
 
-@pytest.fixture
-def reader(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
 def expect(agreement, date, status="expected", met_on=None, lane="KR", kind="cabinet-approval", **fields):
     """An expectation, and the occurred event that met it on `met_on` if given."""
     expectation = EventFactory(agreement=agreement, kind=kind, lane=lane, status=status, date=date, **fields)

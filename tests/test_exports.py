@@ -21,12 +21,6 @@ JSON = reverse("export-agreements")
 CSV = reverse("export-events")
 
 
-@pytest.fixture
-def reader(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
 def body(response):
     return b"".join(response.streaming_content).decode("utf-8")
 

@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 FEEDS = ["latest-atom", "latest-rss"]
 
 
-@pytest.fixture
-def reader(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
 def parsed(response):
     assert response.status_code == 200, response.content[:500]
     feed = feedparser.parse(response.content)

@@ -10,18 +10,12 @@ from django.urls import reverse
 from pacts import filters, vocabulary
 from pacts.filters import CURSOR_SALT
 from pacts.models import Agreement, Alias, Event
+from tests.conftest import HTMX
 from tests.factories import AgreementFactory, CitationFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HX-Request": "true"}
 LIST = reverse("agreement-list")
-
-
-@pytest.fixture
-def reader(client, analyst):
-    client.force_login(analyst)
-    return client
 
 
 def make_agreements(count, *, name="Pact", dated=True):

@@ -12,17 +12,11 @@ from pacts import vocabulary
 from pacts.models import Agreement
 from pacts.network import LABEL_SPACING, PALETTE, Link, draw, edge_width
 from pacts.views.network import links_between_parties
+from tests.conftest import HTMX
 from tests.factories import AgreementFactory
 
-HTMX = {"HX-Request": "true"}
 CODES = ["AU", "CA", "DE", "FR", "GB", "IN", "JP", "KR", "PH", "US"]
 KINDS = [kind for kind, _ in vocabulary.AGREEMENT_KINDS]
-
-
-@pytest.fixture
-def reader(client, analyst):
-    client.force_login(analyst)
-    return client
 
 
 def make_agreements(count):

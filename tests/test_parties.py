@@ -12,12 +12,6 @@ from tests.factories import AgreementFactory, EventFactory
 JAPAN = Party(code="JP")
 
 
-@pytest.fixture
-def reader(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
 def steps(agreement, *rows):
     for kind, lane, day, *status in rows:
         EventFactory(agreement=agreement, kind=kind, lane=lane, date=day, status=status[0] if status else "occurred")

@@ -6,17 +6,10 @@ from django.urls import reverse
 
 from pacts.models import Citation, Source
 from pacts.views.sources import headline_diff, version_number
+from tests.conftest import HTMX
 from tests.factories import AgreementFactory, CitationFactory, EventFactory, PublisherFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def reader(client, analyst):
-    client.force_login(analyst)
-    return client
 
 
 def source_url(source):

@@ -6,17 +6,10 @@ import pytest
 from django.urls import reverse
 
 from pacts.models import Agreement
+from tests.conftest import HTMX
 from tests.factories import AgreementFactory, CitationFactory, EventFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def reader(client, analyst):
-    client.force_login(analyst)
-    return client
 
 
 def lanes_of(response):
