@@ -2,6 +2,11 @@
 // this says so in the page's message area instead of failing silently.
 document.addEventListener("htmx:responseError", function (event) {
   var status = event.detail.xhr.status;
+  if (status === 400 && event.detail.requestConfig && event.detail.requestConfig.verb === "get") {
+    // Invalid filters: load the address as a page, which shows each error by its field.
+    window.location.assign(event.detail.xhr.responseURL);
+    return;
+  }
   var text = status === 403 ? "You do not have permission to do that."
     : status === 404 ? "That item no longer exists; reload the page."
     : status === 429 ? "Too many attempts; wait a moment and try again."

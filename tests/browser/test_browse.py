@@ -66,6 +66,18 @@ def short_names(**filters):
     return sorted(Agreement.objects.filter(**filters).values_list("short_name", flat=True))
 
 
+def test_invalid_filters_load_the_page_that_shows_the_error_by_its_field(live_server, new_page, make_user, demo):
+    page = new_page(make_user("analyst"))
+    page.goto(f"{live_server.url}/agreements/")
+    page.fill("#id_year_from", "2020")
+    page.fill("#id_year_to", "2010")
+    page.locator("#id_year_to").dispatch_event("change")
+    page.wait_for_url(re.compile(r"year_to=2010"))
+    expect(page.locator(".field-years .errors")).to_contain_text("cannot be before")
+    assert page.locator("#id_year_from").input_value() == "2020"
+    assert_quiet(page, expected_statuses=(400,))
+
+
 def test_a_filter_updates_the_list_in_place_pushes_the_url_and_back_restores_it(live_server, new_page, make_user, demo):
     page = new_page(make_user("analyst"))
     start = f"{live_server.url}/agreements/"

@@ -44,7 +44,9 @@ def sign_in(page, live_server, user):
 
 def problems(page, expected_statuses=()):
     """Console errors (less "failed to load" for the statuses the test provokes), page errors, CSP violations."""
+    # The browser's "failed to load" line, and htmx's own log of an error response.
     expected = [f"status of {status} " for status in expected_statuses]
+    expected += [f"Response Status Error Code {status} " for status in expected_statuses]
     console = [text for text in page.console_errors if not any(marker in text for marker in expected)]
     return {
         "console errors": console,
