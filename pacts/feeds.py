@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import format_html
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from pacts.access import feed_reader_required
 from pacts.filters import AgreementFilter
@@ -124,7 +124,7 @@ party_feed = feed_reader_required(PartyFeed())
 _saved_search_feed = SavedSearchFeed()
 
 
-@require_GET
+@require_safe
 @feed_reader_required
 def saved_search_feed(request):
     """`/agreements/feed.atom?…`: the list's filters, validated like the list's; invalid ones answer 400."""

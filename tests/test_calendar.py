@@ -131,3 +131,10 @@ def test_the_calendar_query_count_is_flat(reader, agreement, django_assert_num_q
     with django_assert_num_queries(5):
         calendar = calendar_of(reader, agreement)
     assert len(calendar.walk("VEVENT")) == n
+
+
+def test_feed_readers_may_ask_for_headers_only(reader, gsomia):
+    from django.urls import reverse
+
+    assert reader.head(reverse("agreement-calendar", args=[gsomia.slug])).status_code == 200
+    assert reader.head(reverse("saved-search-feed")).status_code == 200

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
@@ -90,7 +90,7 @@ def calendar_event(event, agreement, timeline_url):
     return entry
 
 
-@require_GET
+@require_safe
 @feed_reader_required
 def agreement_calendar(request, slug):
     """`/agreements/<slug>/calendar.ics`: the agreement's expected, postponed and cancelled steps with a date."""
