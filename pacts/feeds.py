@@ -117,10 +117,10 @@ class SavedSearchFeed(EventFeed):
         return Event.objects.filter(agreement__in=filterset.qs.values("pk"))
 
 
-latest_atom = feed_reader_required(LatestFeed())
-latest_rss = feed_reader_required(LatestRssFeed())
-agreement_feed = feed_reader_required(AgreementFeed())
-party_feed = feed_reader_required(PartyFeed())
+latest_atom = require_safe(feed_reader_required(LatestFeed()))
+latest_rss = require_safe(feed_reader_required(LatestRssFeed()))
+agreement_feed = require_safe(feed_reader_required(AgreementFeed()))
+party_feed = require_safe(feed_reader_required(PartyFeed()))
 _saved_search_feed = SavedSearchFeed()
 
 
