@@ -139,3 +139,23 @@ def test_the_system_checks_pass():
     from django.core.management import call_command
 
     call_command("check", fail_level="WARNING")
+
+
+def run_without_a_key(*args):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_release_steps_run_without_the_secret_key():
+    result = run_without_a_key("manage.py", "makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+
+
+def test_serving_refuses_to_start_without_the_secret_key():
+    result = run_without_a_key("-c", "import pacts.wsgi")
+    assert result.returncode != 0
+    assert "Set SECRET_KEY in the environment before serving" in result.stderr
