@@ -2,7 +2,7 @@
 
 DATABASE_URL    PostgreSQL in production and tests; unset means SQLite in the
                 repository folder (the embedded demo that `make run` serves).
-SECRET_KEY      required unless DEBUG is on.
+SECRET_KEY      required to serve unless DEBUG is on (release steps run without it).
 DEBUG           "1"/"true" for development only.
 ALLOWED_HOSTS   comma-separated host names.
 PACTS_PUBLIC_READ  "1"/"true" lets anonymous visitors read (never write).
