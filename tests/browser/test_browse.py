@@ -6,19 +6,16 @@ rule (see `watch.py`); the accessibility checks inject axe-core and so bypass th
 """
 
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from pacts.models import Agreement, Alias, Event, Party
-from tests.browser.watch import assert_quiet, open_page, sign_in
+from tests.browser.watch import assert_quiet, axe_violations, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 ROWS = "#results table.agreement-list tbody tr"
 NAMES = f"{ROWS} a.agreement-name"
 GSOMIA = "Korea–Japan GSOMIA"
@@ -227,16 +224,6 @@ def test_a_network_edge_leads_to_the_list_of_exactly_the_agreements_between_the_
     page.goto(f"{live_server.url}/agreements/?party=KR&party=JP")
     assert sorted(shown_names(page)) == sorted([GSOMIA, "Korea–Japan ACSA"])
     assert_quiet(page)
-
-
-def axe_violations(page):
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [node["target"] for node in v["nodes"]]}
-        for v in results["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
 
 
 @pytest.mark.parametrize(

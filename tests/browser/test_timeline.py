@@ -17,12 +17,11 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from pacts.models import Event
-from tests.browser.watch import assert_quiet, open_page, sign_in
+from tests.browser.watch import assert_quiet, axe_violations, open_page, sign_in
 from tests.factories import EventFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 GSOMIA_EVENTS = 6
 LANES = "ol.lanes > li.event"
@@ -373,16 +372,6 @@ def test_without_javascript_the_timeline_reads_filters_and_takes_a_new_step(live
     assert page.locator(f"li#event-{event.pk}.lane-b").is_visible()
     assert page.locator(LANES).count() == GSOMIA_EVENTS + 1
     assert_quiet(page)
-
-
-def axe_violations(page):
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [node["target"] for node in v["nodes"]]}
-        for v in results["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
 
 
 @pytest.mark.parametrize("reader", ["anonymous", "editor"])

@@ -5,7 +5,13 @@ violations through a `securitypolicyviolation` listener installed before any pag
 runs, which reports to Python through a binding, so navigations lose nothing.
 """
 
+from pathlib import Path
+
+from django.conf import settings
 from django.test import Client
+
+# axe-core from npm (package.json); injected as a script, so a page checked with it needs bypass_csp.
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -58,3 +64,14 @@ def problems(page, expected_statuses=()):
 def assert_quiet(page, expected_statuses=()):
     found = {kind: items for kind, items in problems(page, expected_statuses).items() if items}
     assert not found, f"{page.url}: {found}"
+
+
+def axe_violations(page):
+    """axe-core's serious and critical violations on the page, with the nodes they concern."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [node["target"] for node in v["nodes"]]}
+        for v in results["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
