@@ -249,3 +249,15 @@ def test_axe_finds_no_serious_violation_on_the_browse_pages(live_server, new_pag
     violations = axe_violations(page)
 
     assert violations == [], f"{path}:\n" + "\n".join(f"{v['id']} ({v['impact']}): {v['nodes']}" for v in violations)
+
+
+def test_no_browse_page_scrolls_sideways_on_a_phone(live_server, new_page, make_user, demo):
+    page = new_page(make_user("editor"), viewport={"width": 390, "height": 844})
+    wide = {}
+    for path in ("/", "/agreements/", "/expectations/", "/worklist/", "/network/", "/sources/", "/parties/JP/"):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[path] = width
+    assert wide == {}
+    assert_quiet(page)
