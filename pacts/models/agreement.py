@@ -7,6 +7,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from pacts import vocabulary
+from pacts.models.editing import Edited, EditedQuerySet
 from pacts.search import SearchDocumentField, rebuilt_document
 from pacts.vocabulary import Step, derive_status
 
@@ -19,7 +20,7 @@ def derived_columns(**values):
     return values
 
 
-class AgreementQuerySet(models.QuerySet):
+class AgreementQuerySet(EditedQuerySet):
     def for_list(self):
         return self.select_related("party_a", "party_b").order_by("short_name", "title")
 
@@ -40,7 +41,7 @@ class AgreementQuerySet(models.QuerySet):
         ).distinct()
 
 
-class Agreement(models.Model):
+class Agreement(Edited):
     """A bilateral defence agreement between exactly two parties.
 
     `party_a` and `party_b` are the lane order of the timeline. `status` and

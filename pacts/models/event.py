@@ -10,9 +10,10 @@ from simple_history.models import HistoricalRecords
 
 from pacts import vocabulary
 from pacts.dates import PRECISIONS, Period
+from pacts.models.editing import Edited, EditedQuerySet
 
 
-class EventQuerySet(models.QuerySet):
+class EventQuerySet(EditedQuerySet):
     def in_date_order(self):
         """Dated events by start, then kind order; unknown dates last."""
         return self.order_by(models.F("date_start").asc(nulls_last=True), "kind_position", "id")
@@ -38,7 +39,7 @@ class EventQuerySet(models.QuerySet):
         )
 
 
-class Event(models.Model):
+class Event(Edited):
     """One step in an agreement's life, in a party's lane or the joint lane.
 
     The date is a reduced-precision period (`date`, stored as its first day, last

@@ -14,6 +14,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from pacts.dates import Period, PeriodError
+from pacts.models.editing import Edited, EditedQuerySet
 
 WEB_URL_VALIDATOR = URLValidator(schemes=["http", "https"])
 WEB_URL = models.Q(url__startswith="http://") | models.Q(url__startswith="https://")
@@ -42,7 +43,7 @@ def parse_published(text):
     return instant.isoformat(), instant.date()
 
 
-class Publisher(models.Model):
+class Publisher(Edited):
     """Who publishes sources, with the reliability admins give it."""
 
     class Reliability(models.TextChoices):
@@ -56,6 +57,7 @@ class Publisher(models.Model):
     website = models.URLField(blank=True, max_length=500, validators=[WEB_URL_VALIDATOR])
     reliability = models.CharField(max_length=8, choices=Reliability, default=Reliability.UNRATED)
 
+    objects = EditedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -77,7 +79,7 @@ class Publisher(models.Model):
         return self.name
 
 
-class SourceQuerySet(models.QuerySet):
+class SourceQuerySet(EditedQuerySet):
     def matching(self, text):
         """Sources whose headline, key or publisher contains `text`, newest first."""
         return (
@@ -91,7 +93,7 @@ class SourceQuerySet(models.QuerySet):
         )
 
 
-class Source(models.Model):
+class Source(Edited):
     """A news report or official document that events and agreements cite."""
 
     class Kind(models.TextChoices):
@@ -177,7 +179,7 @@ class Source(models.Model):
                 raise ValidationError({"published": str(error)}) from None
 
 
-class Citation(models.Model):
+class Citation(Edited):
     """A source backing (or contradicting) one event, or an agreement as a whole."""
 
     class Stance(models.TextChoices):
@@ -193,6 +195,7 @@ class Citation(models.Model):
     quote = models.CharField(max_length=500, blank=True, help_text="A short quote, never the whole article.")
     note = models.CharField(max_length=500, blank=True, help_text="For instance: “gives 26 Oct”.")
 
+    objects = EditedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
