@@ -3,7 +3,8 @@
 analyst  reads everything but history.
 editor   analyst + reads history; creates and edits agreements, events, sources
          and citations; deletes events, citations, aliases and relations.
-admin    everything on Pacts' models, plus users and groups; is_staff follows it.
+admin    everything on Pacts' models, plus users and groups; is_staff follows it;
+         reads sign-in records and unlocks throttled sign-ins (django-axes).
 """
 
 ANALYST, EDITOR, ADMIN = "analyst", "editor", "admin"
@@ -24,6 +25,8 @@ ADMIN_PERMISSIONS = (
     | {f"pacts.{action}_{model}" for action in ("add", "change", "delete", "view") for model in DOMAIN_MODELS}
     | {f"pacts.{action}_{model}" for action in ("change", "delete") for model in HISTORY_MODELS}
     | {f"auth.{action}_{model}" for action in ("add", "change", "delete", "view") for model in ("user", "group")}
+    # Unlocking a throttled sign-in is deleting its access attempt; the logs are read-only.
+    | {"axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accesslog", "axes.view_accessfailurelog"}
 )
 ROLE_PERMISSIONS = {ANALYST: ANALYST_PERMISSIONS, EDITOR: EDITOR_PERMISSIONS, ADMIN: ADMIN_PERMISSIONS}
 

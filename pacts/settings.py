@@ -6,12 +6,18 @@ SECRET_KEY      required to serve unless DEBUG is on (release steps run without 
 DEBUG           "1"/"true" for development only.
 ALLOWED_HOSTS   comma-separated host names.
 PACTS_PUBLIC_READ  "1"/"true" lets anonymous visitors read (never write).
+PACTS_PROXY_COUNT  reverse proxies in front of the app, each appending to
+                X-Forwarded-For (1 unless set; ignored under DEBUG): sign-in
+                throttling counts failures per client address.
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,10 +61,14 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "simple_history",
+    "axes",
     "pacts",
 ]
 
 MIDDLEWARE = [
+    # First, so that its line reports the status and time of whatever answered (static files included).
+    "pacts.logs.RequestLogMiddleware",
+    "pacts.outage.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,6 +80,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "pacts.conflicts.EditConflictMiddleware",
+    # Last, as django-axes asks: it turns a sign-in refused for a locked-out client into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pacts.urls"
@@ -93,20 +106,58 @@ TEMPLATES = [
     },
 ]
 
-if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("PACTS_SQLITE_PATH", BASE_DIR / "db.sqlite3"),
-        }
-    }
+# Web requests give up on a statement or a lock wait that takes too long and answer 503
+# (pacts/outage.py) rather than tie up a worker; pacts/wsgi.py sets PACTS_WEB. Migrations,
+# management commands and streamed exports (which lift it) take as long as they need.
+PACTS_WEB = env_flag("PACTS_WEB")
+DATABASE_TIMEOUTS = {
+    "statement_timeout": os.environ.get("DATABASE_STATEMENT_TIMEOUT", "5s"),
+    "lock_timeout": os.environ.get("DATABASE_LOCK_TIMEOUT", "2s"),
+}
+for name, value in DATABASE_TIMEOUTS.items():
+    if not re.fullmatch(r"\d+(ms|s|min)?", value):
+        raise ImproperlyConfigured(f"DATABASE_{name.upper()} must be like 5s, 500ms or 0 (off), not {value!r}.")
 
+
+def postgresql(url):
+    """A database from its URL: persistent connections checked before reuse, and the web timeouts."""
+    database = dj_database_url.parse(
+        url, conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")), conn_health_checks=True
+    )
+    options = database.setdefault("OPTIONS", {})
+    # Without it a worker waits minutes for a database host that dropped off the network.
+    options.setdefault("connect_timeout", 5)
+    if PACTS_WEB:
+        timeouts = " ".join(f"-c {name}={value}" for name, value in DATABASE_TIMEOUTS.items())
+        options["options"] = f"{options.get('options', '')} {timeouts}".strip()
+    return database
+
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": postgresql(os.environ["DATABASE_URL"])}
+    if os.environ.get("DATABASE_REPLICA_URL"):
+        DATABASES["replica"] = postgresql(os.environ["DATABASE_REPLICA_URL"])
+        DATABASE_ROUTERS = ["pacts.replicas.ReplicaRouter"]
+        # Before the session middleware: the session is the first thing a request reads.
+        MIDDLEWARE.insert(
+            MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+            "pacts.replicas.PrimaryAfterWriteMiddleware",
+        )
+else:
     # The embedded demo database cannot treat NULLs as equal in the sources'
     # natural key; PostgreSQL, where the data lives, enforces it.
     SILENCED_SYSTEM_CHECKS = ["models.W047"]
+
+# After a write, a visitor's reads stay on the primary this long (pacts/replicas.py):
+# longer than the replica's lag.
+PACTS_PRIMARY_AFTER_WRITE_SECONDS = int(os.environ.get("PACTS_PRIMARY_AFTER_WRITE_SECONDS", "10"))
+
+# Rendered fragments and other cached values: shared by every app server when REDIS_URL
+# names a Redis, else each worker keeps its own in memory.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -115,6 +166,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-axes first: it refuses a locked-out client before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -166,7 +223,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# A working day from signing in: a browser left signed in overnight asks again in the morning.
+SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+# htmx sends the token from the page (hx-headers in base.html); no script needs the cookie.
+CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -176,9 +237,40 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Sign-in throttling (django-axes, see pacts/throttling.py): five wrong passwords for one
+# username from one address lock that pair out for 15 minutes, and every attempt meanwhile
+# starts the wait again; other addresses and other users are not affected. Admins unlock
+# sooner by deleting the access attempt in the admin. A correct password clears the count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_LOCKOUT_CALLABLE = "pacts.throttling.locked_out"
+AXES_CLIENT_IP_CALLABLE = "pacts.throttling.client_address"
+# Only a proxy in front of the app can vouch for X-Forwarded-For; development has none.
+PACTS_PROXY_COUNT = 0 if DEBUG else int(os.environ.get("PACTS_PROXY_COUNT", "1"))
+
+# One JSON object per line on stdout in production (pacts/logs.py), for a log shipper
+# to read; plain lines under DEBUG, where runserver prints its own line per request.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "pacts.logs.JSONFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "plain" if DEBUG else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Through the root handler only (Django's default adds a second console handler under DEBUG).
+        "django": {"handlers": [], "level": "INFO"},
+        "pacts.request": {"level": "WARNING" if DEBUG else "INFO"},
+    },
 }

@@ -139,7 +139,7 @@ MATRIX = {
         "GET": staff(302),
         "POST": staff(302),
     },
-    "admin/^(?P<app_label>auth|pacts)/$": {"kwargs": "app_label", "GET": staff(200), "POST": staff(200)},
+    "admin/^(?P<app_label>auth|axes|pacts)/$": {"kwargs": "app_label", "GET": staff(200), "POST": staff(200)},
     "admin/(?P<url>.*)$": {"kwargs": "catch_all", "GET": staff(404), "POST": staff(404)},
     "admin/auth/user/<id>/password/": {"kwargs": "user_id", "GET": staff(200), "POST": staff(200)},
 }
@@ -156,6 +156,10 @@ ADMIN_MODELS = [
     ("pacts", "publisher", True),
     ("pacts", "source", True),
     ("pacts", "citation", True),
+    # django-axes: sign-in throttling records; admins unlock by deleting an access attempt.
+    ("axes", "accessattempt", False),
+    ("axes", "accesslog", False),
+    ("axes", "accessfailurelog", False),
 ]
 
 # Per model: route suffix -> (GET for the admin role, POST for the admin role); all other roles get staff().
@@ -175,6 +179,10 @@ ADMIN_EXCEPTIONS = {
     ("party", "add/"): (403, 403),
     ("party", "<path:object_id>/delete/"): (403, 403),
     ("party", "<path:object_id>/change/"): (200, 403),
+    # Axes records are written by sign-ins only: the admin role may view them and delete attempts (unlock).
+    **{(model, "add/"): (403, 403) for model in ("accessattempt", "accesslog", "accessfailurelog")},
+    **{(model, "<path:object_id>/change/"): (200, 403) for model in ("accessattempt", "accesslog", "accessfailurelog")},
+    **{(model, "<path:object_id>/delete/"): (403, 403) for model in ("accesslog", "accessfailurelog")},
 }
 
 for app_label, model_name, has_history in ADMIN_MODELS:

@@ -15,6 +15,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
@@ -86,6 +87,7 @@ KWARGS = {
         for name in ("group", "user", "party", "agreement", "event", "alias", "relation", "publisher", "source")
     },
     "admin:citation": _admin_object("citation"),
+    **{f"admin:{name}": _admin_object(name) for name in ("accessattempt", "accesslog", "accessfailurelog")},
 }
 
 
@@ -117,7 +119,20 @@ def data(gsomia, make_user):
         user=users[ANALYST],
         users=users,
         token=FeedToken.objects.issue(users[ANALYST]),
+        **sign_in_records(),
     )
+
+
+def sign_in_records():
+    """One record of each kind django-axes keeps, for its admin pages."""
+    record = {"username": "someone", "ip_address": "203.0.113.7", "user_agent": "test", "http_accept": "*/*"}
+    return {
+        "accessattempt": AccessAttempt.objects.create(
+            **record, path_info="/accounts/login/", get_data="", post_data="", failures_since_start=1
+        ),
+        "accesslog": AccessLog.objects.create(**record, path_info="/accounts/login/"),
+        "accessfailurelog": AccessFailureLog.objects.create(**record, path_info="/accounts/login/"),
+    }
 
 
 # Every table a write could touch: the domain, history, users and tokens, counted in one query.
