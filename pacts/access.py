@@ -57,6 +57,20 @@ def editor_required(view):
     return wrapper
 
 
+def admin_required(view):
+    """The admin role only."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return _sign_in(request)
+        if role_of(request.user) != ADMIN:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def feed_reader_required(view):
     """Feeds and calendars: a `?token=` opens them for its user; without one, the normal read rules.
 
