@@ -1,12 +1,14 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.shortcuts import render
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
+from pacts.conflicts import last_saved_by
 from pacts.dates import PeriodError
 from pacts.forms import EVENT_FIELDS, PeriodField
-from pacts.models import Agreement, Alias, Citation, Event, Party, Publisher, Relation, Source
+from pacts.models import Agreement, Alias, Citation, EditConflict, Event, Party, Publisher, Relation, Source
 from pacts.models.source import normalise_headline, parse_published
 from pacts.vocabulary import JOINT, KIND_CHOICES_BY_GROUP
 
@@ -14,7 +16,66 @@ admin.site.site_header = "Pacts administration"
 admin.site.site_title = "Pacts"
 
 
-class AgreementAdminForm(forms.ModelForm):
+class RowVersionAdminForm(forms.ModelForm):
+    """An admin form that carries the row version it was opened at, like the editors' forms.
+
+    A stale version is a form error (the admin keeps their input and the page
+    answers 409); a save racing past that check is refused by the UPDATE itself.
+    """
+
+    # Not named row_version: the admin refuses a form field named after a non-editable model field.
+    read_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stale = False
+        if self.instance.pk:
+            self.fields["read_version"].initial = self.instance.row_version
+
+    def clean(self):
+        cleaned = super().clean()
+        read = cleaned.get("read_version")
+        if self.instance.pk and read:
+            stored = self.instance.stored_version()
+            if stored is not None and stored.row_version != read:
+                self.stale = True
+                entry = last_saved_by(stored)
+                who = (
+                    f"{entry.history_user or 'someone'} at {entry.history_date:%Y-%m-%d %H:%M} UTC"
+                    if entry
+                    else "someone"
+                )
+                raise ValidationError(
+                    f"Saved by {who}, after you opened it: your changes were not saved. "
+                    "Open it in a new tab to see their version, then save again to replace it.",
+                    code="conflict",
+                )
+            self.instance.row_version = read
+        return cleaned
+
+
+class VersionedAdmin(SimpleHistoryAdmin):
+    """Admin pages of `Edited` records: a stale form answers 409, a lost race too."""
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj is None or "read_version" in fields else [*fields, "read_version"]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+        except EditConflict:
+            problem = (
+                "Someone else saved this record at the same moment: your changes were not saved. Reload and try again."
+            )
+            return render(request, "pacts/problem.html", {"problem": problem}, status=409)
+        adminform = (getattr(response, "context_data", None) or {}).get("adminform")
+        if adminform is not None and getattr(adminform.form, "stale", False):
+            response.status_code = 409
+        return response
+
+
+class AgreementAdminForm(RowVersionAdminForm):
     class Meta:
         model = Agreement
         fields = [
@@ -43,7 +104,7 @@ class AgreementAdminForm(forms.ModelForm):
         return cleaned
 
 
-class EventAdminForm(forms.ModelForm):
+class EventAdminForm(RowVersionAdminForm):
     """An event with its reduced-precision date as one text field, checked against its agreement."""
 
     date = PeriodField(label="Date", help_text="YYYY, YYYY-MM or YYYY-MM-DD; leave empty when unknown.")
@@ -78,7 +139,7 @@ class EventAdminForm(forms.ModelForm):
         return cleaned
 
 
-class SourceAdminForm(forms.ModelForm):
+class SourceAdminForm(RowVersionAdminForm):
     class Meta:
         model = Source
         fields = [
@@ -201,7 +262,7 @@ class EventCitationInline(admin.TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(VersionedAdmin):
     form = AgreementAdminForm
     list_display = ["short_name", "slug", "party_a", "party_b", "kind", "status", "notice"]
     list_filter = ["kind", "status", "notice", "legal_form", "entry_into_force"]
@@ -214,7 +275,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(SimpleHistoryAdmin):
+class EventAdmin(VersionedAdmin):
     form = EventAdminForm
     fields = ["agreement", *EVENT_FIELDS, "external_id"]
     list_display = ["agreement", "kind", "lane", "status", "date_display", "confidence", "summary"]
@@ -257,7 +318,8 @@ class RelationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Publisher)
-class PublisherAdmin(SimpleHistoryAdmin):
+class PublisherAdmin(VersionedAdmin):
+    form = RowVersionAdminForm
     list_display = ["name", "country", "reliability"]
     list_editable = ["reliability"]
     list_filter = ["reliability"]
@@ -266,7 +328,7 @@ class PublisherAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(VersionedAdmin):
     form = SourceAdminForm
     list_display = ["key", "publisher", "headline", "published", "version", "language", "kind"]
     list_filter = ["kind", "language", "publisher__reliability"]
@@ -277,7 +339,8 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+class CitationAdmin(VersionedAdmin):
+    form = RowVersionAdminForm
     list_display = ["source", "event", "agreement", "stance"]
     list_filter = ["stance"]
     list_select_related = ["source", "event", "agreement"]

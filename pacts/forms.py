@@ -5,6 +5,7 @@ editors see a message next to the field instead of an error page.
 """
 
 import re
+import uuid
 
 from django import forms
 from django.db.models import Q
@@ -113,7 +114,95 @@ class TimelineFilterForm(forms.Form):
         return any(self.cleaned_data.get(name) for name in ("group", "lane", "status", "as_of"))
 
 
-class EventForm(forms.ModelForm):
+class EditedForm(forms.ModelForm):
+    """A form for an `Edited` record.
+
+    Editing, it carries the row version it was read at, so that saving over
+    someone else's change raises `EditConflict`; creating, it carries a creation
+    key, so that submitting it twice makes one record. Either way the editor may
+    say why, for the history.
+    """
+
+    row_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    creation_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(
+        label="Reason for the change", required=False, max_length=200, help_text="Optional; shown in the history."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["creation_key"]
+            self.fields["row_version"].initial = self.instance.row_version
+        else:
+            del self.fields["row_version"], self.fields["reason"]
+            # A callable initial: every rendering of a blank form gets a fresh key.
+            self.fields["creation_key"].initial = uuid.uuid4
+
+    def clean(self):
+        data = super().clean()
+        if any(name in self.errors for name in ("row_version", "creation_key")):
+            # Hidden fields have nowhere to show a message; the form as a whole does.
+            self.add_error(None, "This form is damaged or out of date: reload the page and enter your change again.")
+        elif data.get("creation_key") and self._meta.model.objects.filter(creation_key=data["creation_key"]).exists():
+            # Its record exists, but not where this form was sent: a forged or misdirected replay.
+            self.add_error(None, "This form was already submitted once; reload the page to start a new one.")
+        return data
+
+    def _post_clean(self):
+        super()._post_clean()
+        data = getattr(self, "cleaned_data", {})
+        if data.get("row_version"):
+            self.instance.row_version = data["row_version"]
+        if data.get("creation_key"):
+            self.instance.creation_key = data["creation_key"]
+
+    def already_created(self, within=None):
+        """The record an earlier submission of this same form made (among `within`), or None."""
+        if "creation_key" not in self.fields or not self.is_bound:
+            return None
+        try:
+            key = self.fields["creation_key"].clean(self.data.get(self.add_prefix("creation_key")))
+        except forms.ValidationError:
+            return None
+        records = self._meta.model.objects.all() if within is None else within
+        return records.created_with(key)
+
+    def reason_or(self, default):
+        """The editor's reason if given, else what the view calls the change."""
+        return getattr(self, "cleaned_data", {}).get("reason") or default
+
+    def compare_with(self, stored):
+        """Rows of (label, stored value, this form's value, differs) for a 409 page."""
+        theirs = type(self)(**self.conflict_kwargs(stored))
+        rows = []
+        for name, field in self.fields.items():
+            if field.widget.is_hidden or name == "reason":
+                continue
+            stored_value = shown(field, theirs[name].value())
+            input_value = shown(field, self[name].value())
+            rows.append((field.label or name, stored_value, input_value, stored_value != input_value))
+        return rows
+
+    def conflict_kwargs(self, stored):
+        """How to build this form for the stored record; forms with extra arguments extend it."""
+        return {"instance": stored}
+
+
+def shown(field, value):
+    """A form value as a person reads it: choice labels, one line per list item, a dash for nothing."""
+    if isinstance(value, list | tuple):
+        return "; ".join(shown(field, item) for item in value) or "—"
+    if hasattr(field, "choices") and value not in (None, ""):
+        labels = {str(key): label for key, label in field.choices}
+        value = labels.get(str(value), value)
+    if hasattr(value, "display"):
+        value = value.display()
+    text = "" if value is None else str(value)
+    return text.strip() or "—"
+
+
+class EventForm(EditedForm):
     """Add or edit one event of an agreement."""
 
     date = PeriodField(widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD", "autocomplete": "off"}))
@@ -168,6 +257,9 @@ class EventForm(forms.ModelForm):
         self.instance.date = data.get("date")
         return data
 
+    def conflict_kwargs(self, stored):
+        return {"instance": stored, "agreement": self.agreement}
+
 
 class PostponeForm(EventForm):
     """The event that replaces a slipped expectation; saving marks the old one postponed."""
@@ -212,7 +304,7 @@ class SourceKeyField(forms.CharField):
         return source
 
 
-class CitationForm(forms.ModelForm):
+class CitationForm(EditedForm):
     """Cite a source, chosen by key, for an event or an agreement."""
 
     source = SourceKeyField(
@@ -252,7 +344,7 @@ class SourceSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, strip=True)
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(EditedForm):
     """A new source, created in place while citing it."""
 
     publisher_name = forms.CharField(
@@ -300,7 +392,7 @@ class SourceForm(forms.ModelForm):
         return super().save(commit)
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(EditedForm):
     """An agreement's own fields; aliases, relations and citations are formsets beside it."""
 
     party_a = forms.ModelChoiceField(queryset=Party.objects.none(), label="Party A", help_text="Its lane comes first.")

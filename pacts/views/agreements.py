@@ -1,7 +1,7 @@
 import re
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,9 +14,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_countries import countries
 
 from pacts.access import editor_required, reader_required
+from pacts.conflicts import refused_edit
 from pacts.filters import SORT_CHOICES, AgreementFilter, ListPageForm, approximate_count, page_of
 from pacts.forms import AgreementCitationFormSet, AgreementForm, AliasFormSet, RelationFormSet
-from pacts.models import Agreement
+from pacts.models import Agreement, EditConflict
 from pacts.views.timeline import is_partial
 
 # ts_headline's selection markers: characters from the private use area, which the
@@ -153,7 +154,7 @@ def stamp_all(request, instances, reason):
 
 
 def edit_agreement(request, agreement, reason):
-    """The agreement form and its formsets: all valid and saved in one transaction, or 422."""
+    """The agreement form and its formsets: all valid and saved in one transaction, or 422 (409 if stale)."""
     data = request.POST if request.method == "POST" else None
     form = AgreementForm(data, instance=agreement)
     formsets = {
@@ -161,8 +162,14 @@ def edit_agreement(request, agreement, reason):
         "relations": RelationFormSet(data, instance=agreement, prefix="relations"),
         "citations": AgreementCitationFormSet(data, instance=agreement, prefix="citations"),
     }
-    if data is not None:
-        if form.is_valid() and all(formset.is_valid() for formset in formsets.values()):
+    context = {"agreement": agreement if agreement.pk else None}
+    if data is None:
+        return render(request, "pacts/agreement_form.html", context | {"form": form, "formsets": formsets})
+    if earlier := form.already_created():
+        return redirect(earlier)  # a double click or a replayed POST
+    if form.is_valid() and all(formset.is_valid() for formset in formsets.values()):
+        reason = form.reason_or(reason)
+        try:
             with transaction.atomic():
                 saved = stamp_all(request, [form.save(commit=False)], reason)[0]
                 saved.save()
@@ -173,12 +180,15 @@ def edit_agreement(request, agreement, reason):
                         obj.save()
                     for obj in stamp_all(request, formset.deleted_objects, reason):
                         obj.delete()
-            return redirect(saved)
-        status = 422
-    else:
-        status = 200
-    context = {"form": form, "formsets": formsets, "agreement": agreement if agreement.pk else None}
-    return render(request, "pacts/agreement_form.html", context, status=status)
+        except EditConflict:
+            return refused_edit(request, "pacts/agreement_form.html", context, form=form, formsets=formsets)
+        except IntegrityError:
+            if earlier := form.already_created():
+                return redirect(earlier)
+            raise
+        return redirect(saved)
+    context |= {"form": form, "formsets": formsets}
+    return render(request, "pacts/agreement_form.html", context, status=422)
 
 
 @require_http_methods(["GET", "POST"])

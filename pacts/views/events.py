@@ -15,9 +15,10 @@ from django_htmx.http import trigger_client_event
 
 from pacts import vocabulary
 from pacts.access import editor_required, reader_required
+from pacts.conflicts import refused_edit
 from pacts.forms import CitationForm, EventForm, PostponeForm, SourceForm, SourceSearchForm
 from pacts.interchange import latest_today
-from pacts.models import Agreement, Citation, Source
+from pacts.models import Agreement, Citation, EditConflict, Source
 from pacts.views.timeline import is_partial
 
 EDITOR = "pacts/event_form.html"
@@ -47,10 +48,13 @@ def saved(request, agreement, event=None):
     return trigger_client_event(response, "event-saved", {"event": event.pk if event is not None else None})
 
 
-def panel(request, template, context, status=200):
+def panel_template(request, template):
     """The form as a fragment for the editor panel, or as a page of its own."""
-    partial = template + "#panel" if is_partial(request) else template
-    return render(request, partial, context, status=status)
+    return template + "#panel" if is_partial(request) else template
+
+
+def panel(request, template, context, status=200):
+    return render(request, panel_template(request, template), context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -61,10 +65,18 @@ def event_new(request, slug):
     initial = {"lane": request.GET.get("lane", vocabulary.JOINT), "status": "occurred", "confidence": "high"}
     form = EventForm(request.POST or None, agreement=agreement, initial=initial)
     if request.method == "POST":
+        if earlier := form.already_created(agreement.events.all()):
+            return saved(request, agreement, earlier)  # a double click or a replayed POST
         if form.is_valid():
-            with transaction.atomic():
-                event = stamp(form.save(commit=False), request, "added on the timeline")
-                event.save()
+            try:
+                with transaction.atomic():
+                    event = stamp(form.save(commit=False), request, "added on the timeline")
+                    event.save()
+            except IntegrityError:
+                # The same form submitted twice at once: the creation key let one through.
+                if earlier := form.already_created(agreement.events.all()):
+                    return saved(request, agreement, earlier)
+                raise
             return saved(request, agreement, event)
         return panel(request, EDITOR, {"agreement": agreement, "form": form, "action": "new"}, status=422)
     return panel(request, EDITOR, {"agreement": agreement, "form": form, "action": "new"})
@@ -80,8 +92,11 @@ def event_edit(request, slug, pk):
     context = {"agreement": agreement, "form": form, "event": event, "action": "edit"}
     if request.method == "POST":
         if form.is_valid():
-            with transaction.atomic():
-                stamp(form.save(commit=False), request, "edited on the timeline").save()
+            try:
+                with transaction.atomic():
+                    stamp(form.save(commit=False), request, form.reason_or("edited on the timeline")).save()
+            except EditConflict:
+                return refused_edit(request, panel_template(request, EDITOR), context, form=form)
             return saved(request, agreement, event)
         return panel(request, EDITOR, context, status=422)
     return panel(request, EDITOR, context)
@@ -129,9 +144,6 @@ def event_postpone(request, slug, pk):
     """A slipped expectation: mark it postponed and record what happened instead, resolving it."""
     agreement = agreement_for(slug)
     expectation = event_for(agreement, pk)
-    if expectation.status not in vocabulary.RESOLVABLE_STATUSES or expectation.resolver is not None:
-        problem = "Only an expectation that nothing resolves yet can be postponed."
-        return render(request, "pacts/problem.html", {"agreement": agreement, "problem": problem}, status=422)
     initial = {
         "kind": expectation.kind,
         "lane": expectation.lane,
@@ -142,15 +154,25 @@ def event_postpone(request, slug, pk):
         "actors": expectation.actors,
     }
     form = PostponeForm(request.POST or None, agreement=agreement, expectation=expectation, initial=initial)
+    if earlier := form.already_created(agreement.events.all()):
+        return saved(request, agreement, earlier)  # a double click: the first one postponed it
+    if expectation.status not in vocabulary.RESOLVABLE_STATUSES or expectation.resolver is not None:
+        problem = "Only an expectation that nothing resolves yet can be postponed."
+        return render(request, "pacts/problem.html", {"agreement": agreement, "problem": problem}, status=422)
     context = {"agreement": agreement, "form": form, "event": expectation, "action": "postpone"}
     if request.method == "POST":
         if form.is_valid():
-            with transaction.atomic():
-                if expectation.status == "expected":
-                    expectation.status = "postponed"
-                    stamp(expectation, request, "postponed").save()
-                event = stamp(form.save(commit=False), request, "replaces a postponed expectation")
-                event.save()
+            try:
+                with transaction.atomic():
+                    if expectation.status == "expected":
+                        expectation.status = "postponed"
+                        stamp(expectation, request, "postponed").save()
+                    event = stamp(form.save(commit=False), request, "replaces a postponed expectation")
+                    event.save()
+            except IntegrityError:
+                if earlier := form.already_created(agreement.events.all()):
+                    return saved(request, agreement, earlier)
+                raise
             return saved(request, agreement, event)
         return panel(request, EDITOR, context, status=422)
     return panel(request, EDITOR, context)
@@ -180,6 +202,8 @@ def citation_new(request, slug, pk):
     wants_new_source = request.method == "POST" and not chosen
     source_form = SourceForm(request.POST if wants_new_source else None, prefix="new")
     context = {"agreement": agreement, "event": event, "form": form, "source_form": source_form}
+    if form.already_created(event.citations.all()):
+        return saved(request, agreement, event)  # a double click: the first one cited it
     if request.method == "POST":
         if form.is_valid() and (not wants_new_source or source_form.is_valid()):
             existing = form.cleaned_data["source"]
@@ -195,6 +219,8 @@ def citation_new(request, slug, pk):
                         stamp(citation, request, "cited on the timeline").save()
                     return saved(request, agreement, event)
                 except IntegrityError:
+                    if form.already_created(event.citations.all()):
+                        return saved(request, agreement, event)
                     # Two editors creating the same source at once: the database keeps one.
                     source_form.add_error(None, "A source with this URL and version, or this headline, already exists.")
         return panel(request, "pacts/citation_form.html", context, status=422)
