@@ -7,6 +7,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pacts.settings")
+# Read by the settings, which load below: web requests get statement and lock timeouts.
+os.environ["PACTS_WEB"] = "1"
 
 # Release steps such as migrate run without the secret; serving never does.
 if not settings.DEBUG and not os.environ.get("SECRET_KEY"):

@@ -12,3 +12,6 @@ PACTS_REFRESH_SECONDS = 1
 SECURE_SSL_REDIRECT = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# A replica alias on the test database itself, through a second connection, for the
+# routing tests (tests/test_production.py); no router sends anything there otherwise.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

@@ -7,7 +7,8 @@ so that memory and the number of queries stay flat as the database grows.
 import csv
 import json
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import connections, router, transaction
 from django.db.models import F, Prefetch
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -94,12 +95,19 @@ def one_snapshot(chunks):
     Without it each chunk would see the writes made since the previous one: a
     document could cite a source written after the sources were listed.
     """
+    # The snapshot is taken where the reads go: the replica, when there is one.
+    using = router.db_for_read(Agreement)
+    connection = connections[using]
+    postgresql = connection.vendor == "postgresql"
     # Under an outer transaction (tests) the snapshot is the caller's business.
-    repeatable = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with transaction.atomic():
-        if repeatable:
-            with connection.cursor() as cursor:
+    repeatable = postgresql and not connection.in_atomic_block
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            if repeatable:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            if postgresql and settings.PACTS_WEB:
+                # A large export takes longer than the web requests' statement timeout allows.
+                cursor.execute("SET LOCAL statement_timeout = 0")
         yield from chunks
 
 
