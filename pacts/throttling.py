@@ -31,8 +31,7 @@ def client_address(request):
 
 def locked_out(request, original_response=None, credentials=None):
     """429 with the styled page: how long to wait, and that an admin can unlock sooner."""
-    cool_off = get_cool_off(request)
-    minutes = round(cool_off.total_seconds() / 60)
-    response = render(request, "429.html", {"locked_out_minutes": minutes}, status=429)
-    response["Retry-After"] = str(int(cool_off.total_seconds()))
+    seconds = int(get_cool_off(request).total_seconds())
+    response = render(request, "429.html", {"locked_out_minutes": round(seconds / 60)}, status=429)
+    response["Retry-After"] = str(seconds)
     return response
