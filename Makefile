@@ -8,7 +8,7 @@ TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/pac
 # The demo runs on the embedded SQLite database, whatever DATABASE_URL says.
 DEMO_ENV := env -u DATABASE_URL DEBUG=1 PACTS_PUBLIC_READ=1
 
-.PHONY: run test install lint format python-version clean
+.PHONY: run test install lint format python-version clean backup restore
 
 run: $(VENV)/.installed
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
@@ -48,6 +48,29 @@ python-version:
 		echo "Pacts needs Python 3.13, but '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 		echo "Install it (for example: pyenv install 3.13); the .python-version file selects it here."; \
 		exit 1; }
+
+# Backups of the PostgreSQL database at DATABASE_URL, in pg_dump's custom format; a dump is
+# named .dump only once complete. A restore replaces what the dump holds in one transaction:
+# on any error nothing changes. The shell reads the URL from the environment and never
+# echoes it (it may hold a password).
+BACKUP_DIR ?= backups
+PG_DUMP ?= pg_dump
+PG_RESTORE ?= pg_restore
+
+backup:
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL to the database to back up." >&2; exit 2; }
+	@mkdir -p "$(BACKUP_DIR)"
+	@dump="$(BACKUP_DIR)/pacts-$$(date -u +%Y%m%d-%H%M%S).dump"; \
+		$(PG_DUMP) --format=custom --file="$$dump.partial" --dbname="$$DATABASE_URL" \
+		|| { rm -f "$$dump.partial"; exit 1; }; \
+		mv "$$dump.partial" "$$dump" && echo "$$dump"
+
+restore:
+	@test -n "$(DUMP)" || { echo "Say which dump to restore: make restore DUMP=backups/pacts-….dump" >&2; exit 2; }
+	@test -f "$(DUMP)" || { echo "No such dump: $(DUMP)" >&2; exit 2; }
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL to the database to restore into." >&2; exit 2; }
+	@$(PG_RESTORE) --clean --if-exists --no-owner --single-transaction --exit-on-error \
+		--dbname="$$DATABASE_URL" "$(DUMP)" && echo "Restored $(DUMP)"
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -248,6 +248,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 AXES_LOCKOUT_CALLABLE = "pacts.throttling.locked_out"
 AXES_CLIENT_IP_CALLABLE = "pacts.throttling.client_address"
+# No banner at every start: commands such as export_agreements write their output to stdout.
+AXES_VERBOSE = False
 # Only a proxy in front of the app can vouch for X-Forwarded-For; development has none.
 PACTS_PROXY_COUNT = 0 if DEBUG else int(os.environ.get("PACTS_PROXY_COUNT", "1"))
 
