@@ -8,9 +8,13 @@ class PactsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
+        from simple_history.signals import pre_create_historical_record
+
+        from pacts.history import reason_for_admin_changes
 
         post_migrate.connect(restore_reference_data, sender=self)
         m2m_changed.connect(keep_staff_in_step_with_admin_group, sender=get_user_model().groups.through)
+        pre_create_historical_record.connect(reason_for_admin_changes)
 
 
 def restore_reference_data(sender, app_config, using, apps=None, **kwargs):

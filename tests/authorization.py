@@ -62,6 +62,11 @@ def staff(status):
     return {"anonymous": SIGN_IN, "analyst": SIGN_IN, "editor": SIGN_IN, "admin": status, "token": SIGN_IN}
 
 
+def admin_only(status):
+    """The admin role's own tools outside the Django admin: editors and analysts are refused."""
+    return {"anonymous": SIGN_IN, "analyst": 403, "editor": 403, "admin": status, "token": SIGN_IN}
+
+
 NO = everyone(405)  # the method is not allowed, before any authorization check
 
 MATRIX = {
@@ -80,6 +85,13 @@ MATRIX = {
     # Editing
     "agreements/new/": {"kwargs": None, "GET": editor(200), "POST": editor(422)},
     "agreements/<slug:slug>/edit/": {"kwargs": "agreement", "GET": editor(200), "POST": editor(422)},
+    # History always needs sign-in, even with public reading; restoring is the admin's (the event's latest version).
+    "agreements/<slug:slug>/history/": {"kwargs": "agreement", "GET": editor(200), "POST": NO},
+    "agreements/<slug:slug>/history/<str:record>/<int:history_id>/restore/": {
+        "kwargs": "history_entry",
+        "GET": NO,
+        "POST": admin_only(302),
+    },
     "agreements/<slug:slug>/events/new/": {"kwargs": "agreement", "GET": editor(200), "POST": editor(422)},
     "agreements/<slug:slug>/events/<int:pk>/edit/": {"kwargs": "event", "GET": editor(200), "POST": editor(422)},
     "agreements/<slug:slug>/events/<int:pk>/delete/": {"kwargs": "event", "GET": editor(200), "POST": editor(302)},

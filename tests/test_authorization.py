@@ -73,6 +73,11 @@ KWARGS = {
     "agreement": lambda data: {"slug": data.agreement.slug},
     "event": lambda data: {"slug": data.agreement.slug, "pk": data.event.pk},
     "citation": lambda data: {"slug": data.agreement.slug, "pk": data.event.pk, "citation_pk": data.citation.pk},
+    "history_entry": lambda data: {
+        "slug": data.agreement.slug,
+        "record": "event",
+        "history_id": data.event.history.first().history_id,
+    },
     "party": lambda data: {"code": "KR"},
     "source": lambda data: {"key": data.source.key},
     "view_on_site": lambda data: {
