@@ -9,12 +9,14 @@ import uuid
 
 from django import forms
 from django.db.models import Q
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 
 from pacts import vocabulary
 from pacts.dates import Period, PeriodError
+from pacts.interchange import LANGUAGE_TAG
 from pacts.models import Agreement, Alias, Citation, Event, Party, Publisher, Relation, Source
 from pacts.models.source import parse_published
+from pacts.text import LONG_TEXT_LENGTH, hidden_character
 
 # What an editor sets on an event, in the order the forms show it (here and in the admin).
 EVENT_FIELDS = [
@@ -57,8 +59,56 @@ class PeriodField(forms.CharField):
             return Period.parse(text)
         except PeriodError:
             raise forms.ValidationError(
-                "“%(text)s” is not a date: use YYYY, YYYY-MM or YYYY-MM-DD.", code="invalid", params={"text": text}
+                "“%(text)s” is not a date: use YYYY, YYYY-MM or YYYY-MM-DD.",
+                code="invalid",
+                params={"text": Truncator(text).chars(20)},
             ) from None
+
+
+class DayField(forms.DateField):
+    """A day as ISO 8601 writes it, 2012-06-26: not 26/06/2012, which reads differently in another country."""
+
+    default_error_messages = {"invalid": "Enter a valid date as YYYY-MM-DD, such as 2012-06-26."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(**kwargs)
+
+
+class LocalTimeField(forms.TimeField):
+    """A local time as HH:MM on the 24-hour clock; the interchange format has no seconds."""
+
+    default_error_messages = {"invalid": "Enter a valid time as HH:MM on the 24-hour clock, such as 09:30."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("input_formats", ["%H:%M"])
+        kwargs.setdefault("widget", forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+        super().__init__(**kwargs)
+
+
+def visible_text(value):
+    """Refuse the invisible characters that hide or reorder text (see pacts.text), as the importer does."""
+    if isinstance(value, str) and (problem := hidden_character(value)):
+        raise forms.ValidationError("This text %(problem)s.", code="hidden-character", params={"problem": problem})
+
+
+def language_tag(value):
+    if value and not LANGUAGE_TAG.fullmatch(value):
+        raise forms.ValidationError("Enter a BCP 47 language tag, such as en, ko or zh-Hant.", code="invalid")
+    return value
+
+
+class VisibleTextForm(forms.ModelForm):
+    """A model form whose every text field refuses invisible characters (NUL is refused by Django already)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                field.validators.append(visible_text)
 
 
 class TimelineFilterForm(forms.Form):
@@ -74,12 +124,7 @@ class TimelineFilterForm(forms.Form):
     status = forms.MultipleChoiceField(
         label="Status", required=False, choices=vocabulary.EVENT_STATUSES, widget=forms.CheckboxSelectMultiple
     )
-    as_of = forms.DateField(
-        label="As of",
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    as_of = DayField(label="As of")
     open = forms.TypedMultipleChoiceField(
         required=False,
         coerce=int,
@@ -114,7 +159,7 @@ class TimelineFilterForm(forms.Form):
         return any(self.cleaned_data.get(name) for name in ("group", "lane", "status", "as_of"))
 
 
-class EditedForm(forms.ModelForm):
+class EditedForm(VisibleTextForm):
     """A form for an `Edited` record.
 
     Editing, it carries the row version it was read at, so that saving over
@@ -206,18 +251,16 @@ class EventForm(EditedForm):
     """Add or edit one event of an agreement."""
 
     date = PeriodField(widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD", "autocomplete": "off"}))
+    not_after = DayField(help_text=Event._meta.get_field("not_after").help_text)
+    time = LocalTimeField(help_text=Event._meta.get_field("time").help_text)
     actors = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="One name per line."
     )
+    notes = forms.CharField(required=False, max_length=LONG_TEXT_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
 
     class Meta:
         model = Event
         fields = EVENT_FIELDS
-        widgets = {
-            "not_after": forms.DateInput(attrs={"type": "date"}),
-            "time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-            "notes": forms.Textarea(attrs={"rows": 3}),
-        }
         help_texts = {"resolves": "The expectation this event settles (it slipped, and this is what happened)."}
 
     def __init__(self, *args, agreement, **kwargs):
@@ -345,7 +388,7 @@ class SourceSearchForm(forms.Form):
 
 
 class SourceForm(EditedForm):
-    """A new source, created in place while citing it."""
+    """A source: created in place while citing it, or corrected later by an editor."""
 
     publisher_name = forms.CharField(
         label="Publisher",
@@ -357,6 +400,14 @@ class SourceForm(EditedForm):
         model = Source
         fields = ["publisher_name", "headline", "published", "url", "version", "story", "dateline", "language", "kind"]
         widgets = {"url": forms.URLInput(attrs={"placeholder": "https://…"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("publisher_name", self.instance.publisher.name)
+
+    def clean_language(self):
+        return language_tag(self.cleaned_data["language"])
 
     def clean_published(self):
         text = (self.cleaned_data.get("published") or "").strip()
@@ -371,8 +422,8 @@ class SourceForm(EditedForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("headline") and data.get("publisher_name"):
-            data["key"] = self.unique_key(data)
+        if data.get("headline") and data.get("publisher_name") and not self.instance.pk:
+            data["key"] = self.unique_key(data)  # a source keeps its key for life: links and imports use it
         return data
 
     @staticmethod
@@ -388,8 +439,59 @@ class SourceForm(EditedForm):
     def save(self, commit=True):
         publisher, _ = Publisher.objects.get_or_create(name=self.cleaned_data["publisher_name"].strip())
         self.instance.publisher = publisher
-        self.instance.key = self.cleaned_data["key"]
+        if not self.instance.pk:
+            self.instance.key = self.cleaned_data["key"]
         return super().save(commit)
+
+
+class SourceMergeForm(forms.Form):
+    """Which source a duplicate folds into."""
+
+    into = SourceKeyField(
+        label="Keep this source",
+        max_length=200,
+        help_text="The key of the source that stays; this one's citations move to it and this one is deleted.",
+    )
+
+    def __init__(self, *args, duplicate, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicate = duplicate
+
+    def clean_into(self):
+        survivor = self.cleaned_data["into"]
+        if survivor is None:
+            raise forms.ValidationError("Enter the key of the source to keep.")
+        if survivor.pk == self.duplicate.pk:
+            raise forms.ValidationError("Choose another source: a source cannot be merged into itself.")
+        return survivor
+
+
+class SourceLinkForm(forms.Form):
+    """Other sources to record as versions of one story."""
+
+    keys = forms.CharField(
+        label="Other versions",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Source keys, one per line or separated by spaces.",
+    )
+
+    def __init__(self, *args, source, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source = source
+
+    def clean_keys(self):
+        keys = list(dict.fromkeys(self.cleaned_data["keys"].replace(",", " ").split()))
+        if len(keys) > 50:
+            raise forms.ValidationError("Link at most 50 sources at a time.")
+        found = {source.key: source for source in Source.objects.filter(key__in=keys)}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            raise forms.ValidationError("No source has the key %(keys)s.", params={"keys": ", ".join(missing)})
+        others = [found[key] for key in keys if found[key].pk != self.source.pk]
+        if not others:
+            raise forms.ValidationError("Name at least one other source.")
+        return others
 
 
 class AgreementForm(EditedForm):
@@ -397,6 +499,7 @@ class AgreementForm(EditedForm):
 
     party_a = forms.ModelChoiceField(queryset=Party.objects.none(), label="Party A", help_text="Its lane comes first.")
     party_b = forms.ModelChoiceField(queryset=Party.objects.none(), label="Party B")
+    summary = forms.CharField(required=False, max_length=LONG_TEXT_LENGTH, widget=forms.Textarea(attrs={"rows": 4}))
 
     class Meta:
         model = Agreement
@@ -411,7 +514,6 @@ class AgreementForm(EditedForm):
             "party_b",
             "summary",
         ]
-        widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
         help_texts = {"slug": "Lowercase words joined by hyphens, such as kr-jp-gsomia; it becomes the address."}
 
     def __init__(self, *args, **kwargs):
@@ -462,7 +564,7 @@ class AgreementSlugField(forms.CharField):
         return agreement
 
 
-class RelationForm(forms.ModelForm):
+class RelationForm(VisibleTextForm):
     other = AgreementSlugField(label="Other agreement", max_length=100, help_text="Its slug, such as kr-jp-acsa.")
 
     class Meta:
@@ -470,7 +572,7 @@ class RelationForm(forms.ModelForm):
         fields = ["relation", "other"]
 
 
-class AgreementCitationForm(forms.ModelForm):
+class AgreementCitationForm(VisibleTextForm):
     source = SourceKeyField(label="Source key", max_length=200)
 
     class Meta:
@@ -479,9 +581,16 @@ class AgreementCitationForm(forms.ModelForm):
         widgets = {"quote": forms.Textarea(attrs={"rows": 2, "maxlength": 500})}
 
 
-AliasFormSet = forms.inlineformset_factory(
-    Agreement, Alias, fields=["title", "language", "note"], extra=1, can_delete=True
-)
+class AliasForm(VisibleTextForm):
+    class Meta:
+        model = Alias
+        fields = ["title", "language", "note"]
+
+    def clean_language(self):
+        return language_tag(self.cleaned_data["language"])
+
+
+AliasFormSet = forms.inlineformset_factory(Agreement, Alias, form=AliasForm, extra=1, can_delete=True)
 RelationFormSet = forms.inlineformset_factory(
     Agreement, Relation, form=RelationForm, fk_name="agreement", extra=1, can_delete=True
 )

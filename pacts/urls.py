@@ -60,6 +60,9 @@ urlpatterns = [
     # Sources, feeds, calendar, profile (routes below this line)
     path("sources/", sources.source_list, name="source-list"),
     path("sources/<slug:key>/", sources.source_detail, name="source-detail"),  # after sources/search/
+    path("sources/<slug:key>/edit/", sources.source_edit, name="source-edit"),
+    path("sources/<slug:key>/merge/", sources.source_merge, name="source-merge"),
+    path("sources/<slug:key>/versions/", sources.source_versions, name="source-versions"),
     path("feeds/latest.atom", feeds.latest_atom, name="latest-atom"),
     path("feeds/latest.rss", feeds.latest_rss, name="latest-rss"),
     path("agreements/feed.atom", feeds.saved_search_feed, name="saved-search-feed"),

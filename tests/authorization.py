@@ -108,6 +108,9 @@ MATRIX = {
         "POST": editor(302),
     },
     "sources/search/": {"kwargs": None, "GET": editor(200), "POST": NO},
+    "sources/<slug:key>/edit/": {"kwargs": "source", "GET": editor(200), "POST": editor(422)},
+    "sources/<slug:key>/merge/": {"kwargs": "source", "GET": admin_only(200), "POST": admin_only(422)},
+    "sources/<slug:key>/versions/": {"kwargs": "source", "GET": admin_only(200), "POST": admin_only(422)},
     "worklist/": {"kwargs": None, "GET": editor(200), "POST": NO},
     # Feeds and calendars
     "feeds/latest.atom": {"kwargs": None, "GET": feed(), "POST": NO},

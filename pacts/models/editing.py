@@ -14,6 +14,13 @@ making another.
 from django.db import models
 
 
+def stamped(record, user, reason):
+    """A record about to be written, marked with who writes it and why, for its history."""
+    record._history_user = user
+    record._change_reason = reason
+    return record
+
+
 class EditConflict(Exception):
     """Someone saved or deleted the record since this copy of it was read."""
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.db.models.signals import post_delete, post_save
@@ -14,7 +14,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from pacts.dates import Period, PeriodError
-from pacts.models.editing import Edited, EditedQuerySet
+from pacts.models.editing import Edited, EditedQuerySet, stamped
 
 WEB_URL_VALIDATOR = URLValidator(schemes=["http", "https"])
 WEB_URL = models.Q(url__startswith="http://") | models.Q(url__startswith="https://")
@@ -128,13 +128,17 @@ class Source(Edited):
         ordering = ["-published_on", "key"]
         constraints = [
             models.UniqueConstraint(
-                fields=["url", "version"], condition=models.Q(url__isnull=False), name="source_unique_url_version"
+                fields=["url", "version"],
+                condition=models.Q(url__isnull=False),
+                name="source_unique_url_version",
+                violation_error_message="Another source already has this address and version.",
             ),
             models.UniqueConstraint(
                 fields=["publisher", "headline_key", "published", "version"],
                 condition=models.Q(url__isnull=True),
                 nulls_distinct=False,
                 name="source_unique_natural_key",
+                violation_error_message="Another source from this publisher has this headline, date and version.",
             ),
             models.CheckConstraint(condition=models.Q(url__isnull=True) | WEB_URL, name="source_url_is_web_url"),
             models.CheckConstraint(
@@ -168,6 +172,40 @@ class Source(Edited):
         instant = datetime.fromisoformat(self.published)
         offset = instant.strftime("%z")
         return f"{Period(instant.date(), 'day').display()}, {instant:%H:%M} {offset[:3]}:{offset[3:]}"
+
+    def merge_into(self, survivor, user=None):
+        """Fold this duplicate into `survivor`: its citations move over, then it is deleted.
+
+        Where an event (or agreement) cites both, one citation stays, the one
+        with the longer quote, and the other is deleted. Every change is a
+        history entry by `user`, so an admin can undo any of it.
+        """
+        if survivor.pk == self.pk:
+            raise ValueError("A source cannot be merged into itself.")
+        reason = f"merged {self.key} into {survivor.key}"
+        with transaction.atomic():
+            theirs = {(c.event_id, c.agreement_id): c for c in survivor.citations.select_for_update()}
+            for citation in self.citations.select_for_update():
+                twin = theirs.get((citation.event_id, citation.agreement_id))
+                if twin is not None:
+                    keep, drop = (citation, twin) if len(citation.quote) > len(twin.quote) else (twin, citation)
+                    stamped(drop, user, reason).delete()
+                    if keep is twin:
+                        continue
+                citation.source = survivor
+                stamped(citation, user, reason).save()
+            stamped(self, user, reason).delete()
+
+    def link_versions(self, others, user=None):
+        """Make `others` versions of this source's story (named after its key if it has none)."""
+        story = self.story or self.key
+        reason = f"linked into the story {story}"
+        with transaction.atomic():
+            for source in [self, *others]:
+                if source.story != story:
+                    source.story = story
+                    stamped(source, user, reason).save()
+        return story
 
     def clean(self):
         # Computed here too, so that model validation can check the natural key.

@@ -18,6 +18,7 @@ from pacts.conflicts import refused_edit
 from pacts.filters import SORT_CHOICES, AgreementFilter, ListPageForm, approximate_count, page_of
 from pacts.forms import AgreementCitationFormSet, AgreementForm, AliasFormSet, RelationFormSet
 from pacts.models import Agreement, EditConflict
+from pacts.models.editing import stamped
 from pacts.views.timeline import is_partial
 
 # ts_headline's selection markers: characters from the private use area, which the
@@ -147,10 +148,7 @@ def highlight(agreements, text):
 
 
 def stamp_all(request, instances, reason):
-    for instance in instances:
-        instance._history_user = request.user
-        instance._change_reason = reason
-    return instances
+    return [stamped(instance, request.user, reason) for instance in instances]
 
 
 def edit_agreement(request, agreement, reason):

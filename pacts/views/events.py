@@ -19,6 +19,7 @@ from pacts.conflicts import refused_edit
 from pacts.forms import CitationForm, EventForm, PostponeForm, SourceForm, SourceSearchForm
 from pacts.interchange import latest_today
 from pacts.models import Agreement, Citation, EditConflict, Source
+from pacts.models.editing import stamped
 from pacts.views.timeline import is_partial
 
 EDITOR = "pacts/event_form.html"
@@ -34,9 +35,7 @@ def event_for(agreement, pk):
 
 
 def stamp(instance, request, reason):
-    instance._history_user = request.user
-    instance._change_reason = reason
-    return instance
+    return stamped(instance, request.user, reason)
 
 
 def saved(request, agreement, event=None):

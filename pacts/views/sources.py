@@ -1,4 +1,5 @@
-"""Sources: the searchable list, and one source with what cites it and the other versions of its story."""
+"""Sources: the searchable list, one source with what cites it and the other versions of its story,
+and their upkeep: editors correct a source, admins merge duplicates and link versions."""
 
 import difflib
 import re
@@ -7,15 +8,20 @@ from itertools import groupby
 from typing import NamedTuple
 
 from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, F
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, OuterRef
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from pacts.access import reader_required
-from pacts.models import Publisher, Source
+from pacts.access import admin_required, editor_required, reader_required
+from pacts.conflicts import refused_edit
+from pacts.forms import SourceForm, SourceLinkForm, SourceMergeForm
+from pacts.models import Citation, EditConflict, Publisher, Source
+from pacts.models.editing import stamped
 from pacts.views.timeline import is_partial
 
 PAGE_SIZE = 50
@@ -35,6 +41,11 @@ class SourceFilterForm(forms.Form):
     )
     language = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Source.Kind.choices])
+    cited = forms.ChoiceField(
+        label="Cited",
+        required=False,
+        choices=[("", "Cited or not"), ("yes", "Cited"), ("no", "Cited by no one")],
+    )
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
@@ -51,11 +62,14 @@ class SourceFilterForm(forms.Form):
             sources = sources.filter(language=data["language"])
         if data["kind"]:
             sources = sources.filter(kind=data["kind"])
+        if data["cited"]:
+            cited = Citation.objects.filter(source=OuterRef("pk"))
+            sources = sources.filter(Exists(cited) if data["cited"] == "yes" else ~Exists(cited))
         return sources
 
     @property
     def is_filtered(self):
-        return any(self.cleaned_data.get(name) for name in ("q", "publisher", "language", "kind"))
+        return any(self.cleaned_data.get(name) for name in ("q", "publisher", "language", "kind", "cited"))
 
 
 def version_number(label):
@@ -146,3 +160,80 @@ def source_detail(request, key):
         "versions": story_versions(source),
     }
     return render(request, "pacts/source_detail.html", context)
+
+
+def source_for(key):
+    return get_object_or_404(Source.objects.select_related("publisher"), key=key)
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def source_edit(request, key):
+    """Correct a source's headline, date, address, version or story; its key stays."""
+    source = source_for(key)
+    form = SourceForm(request.POST or None, instance=source)
+    context = {"source": source, "form": form}
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    stamped(form.save(commit=False), request.user, form.reason_or("edited")).save()
+            except EditConflict:
+                return refused_edit(request, "pacts/source_form.html", context, form=form)
+            except IntegrityError:
+                form.add_error(None, "Another source already has this address and version, or this headline and date.")
+            else:
+                return redirect(source)
+        return render(request, "pacts/source_form.html", context, status=422)
+    return render(request, "pacts/source_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def source_merge(request, key):
+    """Fold a duplicate into the source that stays; the first POST previews, the confirmed one merges."""
+    duplicate = source_for(key)
+    # A GET with ?into= previews too, so a merge can be linked to from elsewhere.
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = SourceMergeForm(data, duplicate=duplicate)
+    context = {"source": duplicate, "form": form}
+    if not form.is_bound:
+        return render(request, "pacts/source_merge.html", context)
+    if not form.is_valid():
+        return render(request, "pacts/source_merge.html", context, status=422)
+    survivor = form.cleaned_data["into"]
+    if request.method == "POST" and request.POST.get("confirm") == "merge":
+        duplicate.merge_into(survivor, user=request.user)
+        messages.success(request, f"“{duplicate.headline}” was merged into this source.")
+        return redirect(survivor)
+    context |= {"survivor": survivor, "moves": merge_preview(duplicate, survivor)}
+    return render(request, "pacts/source_merge.html", context)
+
+
+def merge_preview(duplicate, survivor):
+    """What a merge would do to each of the duplicate's citations: `[(citation, "moves"|"kept"|"dropped")]`."""
+    theirs = {(c.event_id, c.agreement_id): c for c in survivor.citations.all()}
+    preview = []
+    for citation in duplicate.citations.select_related("event__agreement", "agreement"):
+        twin = theirs.get((citation.event_id, citation.agreement_id))
+        if twin is None:
+            preview.append((citation, "moves"))
+        else:
+            preview.append((citation, "kept" if len(citation.quote) > len(twin.quote) else "dropped"))
+    return preview
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def source_versions(request, key):
+    """Record other sources as versions of this one's story."""
+    source = source_for(key)
+    form = SourceLinkForm(request.POST or None, source=source)
+    context = {"source": source, "form": form, "versions": story_versions(source)}
+    if request.method == "POST":
+        if form.is_valid():
+            story = source.link_versions(form.cleaned_data["keys"], user=request.user)
+            messages.success(request, f"Linked {len(form.cleaned_data['keys'])} source(s) into the story “{story}”.")
+            return redirect(source)
+        return render(request, "pacts/source_versions.html", context, status=422)
+    return render(request, "pacts/source_versions.html", context)
