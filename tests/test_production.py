@@ -192,12 +192,15 @@ django.setup()
 from django.test import Client
 client = Client()
 answers = {}
-for name, path, headers in [
-    ("healthz", "/healthz", {}),
-    ("page", "/agreements/", {}),
-    ("htmx", "/agreements/", {"HX-Request": "true"}),
+signed_in = Client()
+signed_in.cookies["sessionid"] = "a" * 32
+for name, visitor, path, headers in [
+    ("healthz", client, "/healthz", {}),
+    ("page", client, "/agreements/", {}),
+    ("htmx", client, "/agreements/", {"HX-Request": "true"}),
+    ("signed-in", signed_in, "/agreements/", {}),
 ]:
-    response = client.get(path, headers=headers)
+    response = visitor.get(path, headers=headers)
     answers[name] = [response.status_code, response.get("Retry-After"), response.content.decode()]
 print(json.dumps(answers))
 """
@@ -218,6 +221,8 @@ def test_with_the_database_down_healthz_and_pages_answer_503():
     status, retry_after, text = answers["htmx"]
     assert (status, retry_after) == (503, "30")
     assert "<html" not in text
+    # A signed-in visitor's session cannot be read either; the page does not try again.
+    assert answers["signed-in"] == answers["page"]
 
 
 def test_healthz_answers_200_when_the_database_answers(client, db):
@@ -318,6 +323,7 @@ print(json.dumps({
     "routers": settings.DATABASE_ROUTERS,
     "middleware": settings.MIDDLEWARE,
     "cache": type(caches["default"]).__name__,
+    "static": settings.STORAGES["staticfiles"]["BACKEND"],
 }, default=str))
 """
 
@@ -350,6 +356,7 @@ def test_production_settings_from_the_environment():
         "django.contrib.sessions.middleware.SessionMiddleware"
     )
     assert found["cache"] == "RedisCache"
+    assert found["static"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 
 def test_without_a_replica_there_is_no_router():
@@ -435,9 +442,9 @@ def test_a_malformed_request_id_is_left_out(reader, log_lines):
     assert "request_id" not in line
 
 
-def test_logging_a_request_costs_no_query(client, db, django_assert_num_queries):
-    with django_assert_num_queries(1):  # /healthz's own SELECT 1, not the user
-        client.get("/healthz")
+def test_logging_a_request_costs_no_query(reader, django_assert_num_queries):
+    with django_assert_num_queries(1):  # /healthz's own SELECT 1, not the session and the user
+        reader.get("/healthz")
 
 
 # --- the read replica -----------------------------------------------------------------
