@@ -63,6 +63,12 @@ def test_a_lockout_leaves_other_addresses_and_other_users_alone(client, alice, m
     assert sign_in(client, "pw", username="bob").status_code == 302
 
 
+def test_the_admin_sign_in_counts_too(client, alice):
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "alice", "password": "wrong"})
+    assert sign_in(client, "pw").status_code == 429
+
+
 def test_the_lockout_ends_after_the_cool_off(client, alice):
     fail(client, 5)
     wait(minutes=14)
