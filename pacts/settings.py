@@ -144,6 +144,13 @@ if os.environ.get("DATABASE_URL"):
             "pacts.replicas.PrimaryAfterWriteMiddleware",
         )
 else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("PACTS_SQLITE_PATH", BASE_DIR / "db.sqlite3"),
+        }
+    }
+
     # The embedded demo database cannot treat NULLs as equal in the sources'
     # natural key; PostgreSQL, where the data lives, enforces it.
     SILENCED_SYSTEM_CHECKS = ["models.W047"]
