@@ -20,6 +20,14 @@ def pytest_sessionstart(session):
         pytest.exit(f"Cannot connect to PostgreSQL at {url}: {reason}", returncode=3)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with no cached fragments: ids and revisions repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # Headers of an htmx request, for the fragment variants of pages.
 HTMX = {"HX-Request": "true"}
 

@@ -1,8 +1,11 @@
 """The timeline page: fragments, live refresh, ETags, as-of, filters, folding and query budgets."""
 
+import re
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from pacts.models import Agreement
@@ -224,3 +227,30 @@ def test_first_reported_is_shown_beside_the_event(reader, gsomia):
 
 def test_status_as_of_a_day_matches_the_model(gsomia):
     assert gsomia.compute_status(as_of=date(2019, 8, 23)) == ("in-force", "pending")
+
+
+def test_a_second_reader_gets_the_cached_timeline_without_its_queries(client, gsomia, make_user):
+    first, second = make_user("analyst", "first"), make_user("analyst", "second")
+    client.force_login(first)
+    drawn = client.get(gsomia.get_absolute_url()).content.decode()
+    client.force_login(second)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(gsomia.get_absolute_url()).content.decode()
+    assert len(queries) == 4  # session, user, groups, the agreement: no events, citations or sources
+    assert again.split('<main id="main">')[1] == drawn.split('<main id="main">')[1]
+
+
+def test_a_change_shows_at_once_despite_the_cache(reader, gsomia):
+    reader.get(gsomia.get_absolute_url())
+    EventFactory(agreement=gsomia, kind="statement", lane="JP", date="2012-06-28", summary="Tokyo comments")
+    assert "Tokyo comments" in reader.get(gsomia.get_absolute_url()).content.decode()
+
+
+def test_editors_pages_are_never_cached_and_carry_their_own_csrf_token(client, gsomia, make_user):
+    tokens = []
+    for name in ("first-editor", "second-editor"):
+        client.force_login(make_user("editor", name))
+        page = client.get(gsomia.get_absolute_url()).content.decode()
+        tokens.append(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+    assert tokens[0]
+    assert not set(tokens[0]) & set(tokens[1])

@@ -1,9 +1,12 @@
 import hashlib
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
@@ -13,7 +16,7 @@ from pacts import timeline as layout
 from pacts.access import reader_required
 from pacts.forms import TimelineFilterForm
 from pacts.models import Agreement, Citation
-from pacts.roles import role_of
+from pacts.roles import ADMIN, EDITOR, role_of
 
 TEMPLATE = "pacts/timeline.html"
 
@@ -28,6 +31,17 @@ def timeline_etag(agreement, request, partial):
     query = request.GET.urlencode()
     key = f"{agreement.pk}:{agreement.revision}:{role_of(request.user)}:{partial}:{query}"
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+def fragment_key(agreement, request, partial, query):
+    """Where a rendered timeline is cached: a new revision, another role, query or day is another key.
+
+    Nothing is ever invalidated: a change to the agreement makes a new revision,
+    so its old fragments are simply never asked for again and age out.
+    """
+    today = timezone.localdate().isoformat()  # "overdue" depends on the day
+    key = f"{agreement.pk}:{agreement.revision}:{role_of(request.user)}:{partial}:{query}:{today}"
+    return "timeline:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def filter_query(form):
@@ -55,6 +69,24 @@ def timeline(request, slug):
         context = {"agreement": agreement, "form": form, "events": [], "aliases": agreement.aliases.all()}
         return render(request, TEMPLATE, context, status=400)
 
+    # Editors' fragments carry forms with their own CSRF token: never shared, never cached.
+    cacheable = role_of(request.user) not in {EDITOR, ADMIN}
+    key = fragment_key(agreement, request, partial, filter_query(form))
+    html = cache.get(key) if cacheable else None
+    if html is None:
+        context = timeline_context(request, agreement, form, partial)
+        html = render_to_string(TEMPLATE + ("#live" if partial else "#body"), context, request)
+        if cacheable:
+            cache.set(key, html, timeout=60 * 60)
+    page = {"agreement": agreement, "body_html": html}
+    response = HttpResponse(html) if partial else render(request, TEMPLATE, page)
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+def timeline_context(request, agreement, form, partial):
+    """Everything the timeline's lanes and header show: the queries a cached fragment saves."""
     as_of = form.cleaned_data["as_of"]
     events = agreement.events.all()
     fold = layout.fold_years(events, opened=form.cleaned_data["open"])
@@ -66,7 +98,7 @@ def timeline(request, slug):
     if as_of:
         agreement.status, agreement.notice = agreement.compute_status(as_of=as_of)
     query = filter_query(form)
-    context = {
+    return {
         "agreement": agreement,
         "form": form,
         "events": shown,
@@ -80,7 +112,3 @@ def timeline(request, slug):
         # A fragment also carries the header, swapped out of band: status and progress change with the events.
         "oob": partial,
     }
-    response = render(request, TEMPLATE + "#live" if partial else TEMPLATE, context)
-    response["ETag"] = etag
-    patch_cache_control(response, private=True, no_cache=True)
-    return response
