@@ -8,7 +8,7 @@ TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/pac
 # The demo runs on the embedded SQLite database, whatever DATABASE_URL says.
 DEMO_ENV := env -u DATABASE_URL DEBUG=1 PACTS_PUBLIC_READ=1
 
-.PHONY: run test install lint format python-version clean backup restore
+.PHONY: run test install lint format python-version clean backup restore serve-prod
 
 run: $(VENV)/.installed
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
@@ -72,5 +72,25 @@ restore:
 	@$(PG_RESTORE) --clean --if-exists --no-owner --single-transaction --exit-on-error \
 		--dbname="$$DATABASE_URL" "$(DUMP)" && echo "Restored $(DUMP)"
 
+# The production stack on this machine against the PostgreSQL at DATABASE_URL: the release
+# steps, then gunicorn with DEBUG off and hashed static files (docs/deploy.md). Plain HTTP on
+# 127.0.0.1, so no redirect to HTTPS; a secret key made for this run unless SECRET_KEY is set.
+PROD_ENV := env -u DEBUG ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=0
+
+serve-prod: $(VENV)/.installed
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL to the PostgreSQL database to serve." >&2; exit 2; }
+	$(PROD_ENV) $(PY) manage.py migrate --noinput
+	$(PROD_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving production settings on http://$${GUNICORN_BIND:-127.0.0.1:8000}/ (Ctrl-C stops it)"
+	@$(PROD_ENV) SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+		$(BIN)/gunicorn -c gunicorn.conf.py
+
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 staticfiles .pytest_cache .ruff_cache
+
+# Not part of `make test`: seeds 1,000 / 10,000 / 100,000 agreements once (kept as template
+# databases), serves them with gunicorn and loads every page with wrk, then writes
+# docs/benchmarks.md. Needs wrk (apt-get install wrk). Settings: see bench/run.py.
+.PHONY: bench
+bench: $(VENV)/.installed
+	$(PY) bench/run.py

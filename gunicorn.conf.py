@@ -63,6 +63,12 @@ logconfig_dict = {
 }
 
 
+# Gunicorn's control socket has one path per user (~/.gunicorn/gunicorn.ctl), which a
+# second server on the machine would take over; signals do the same (HUP reloads,
+# TTIN/TTOU add and remove workers, TERM stops gracefully).
+control_socket_disable = True
+
+
 def pre_fork(server, worker):
     # A connection opened while the master loaded the app would be shared by every
     # forked worker, which would then talk over each other on one socket.

@@ -30,7 +30,7 @@ class OutageMiddleware:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         reason = (str(exception).strip() or type(exception).__name__).splitlines()[0]
-        log.error("Database unavailable or too slow: %s", reason, extra={"error": type(exception).__name__})
+        log.warning("Database unavailable or too slow: %s", reason, extra={"error": type(exception).__name__})
         return unavailable(request)
 
 
