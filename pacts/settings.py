@@ -9,6 +9,14 @@ PACTS_PUBLIC_READ  "1"/"true" lets anonymous visitors read (never write).
 PACTS_PROXY_COUNT  reverse proxies in front of the app, each appending to
                 X-Forwarded-For (1 unless set; ignored under DEBUG): sign-in
                 throttling counts failures per client address.
+DATABASE_REPLICA_URL  optional read replica: read-only requests read from it
+                (pacts/replicas.py).
+DATABASE_CONN_MAX_AGE  seconds a connection is kept between requests (60).
+DATABASE_STATEMENT_TIMEOUT, DATABASE_LOCK_TIMEOUT  limits for web requests only
+                (5s, 2s; 0 turns one off).
+PACTS_PRIMARY_AFTER_WRITE_SECONDS  how long a writer reads from the primary (10).
+REDIS_URL       optional cache shared by every app server.
+LOG_LEVEL       INFO unless set; logs are JSON lines on stdout unless DEBUG.
 """
 
 import os
