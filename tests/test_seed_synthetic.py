@@ -148,3 +148,8 @@ def test_command_refuses_sqlite(monkeypatch):
 
     with pytest.raises(CommandError, match="PostgreSQL COPY"):
         call_command("seed_synthetic", "--agreements=5", stdout=StringIO())
+
+
+def test_copy_text_escapes_what_copy_would_misread():
+    assert synthetic.copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+    assert synthetic.copy_text("한일 군사정보보호협정") == "한일 군사정보보호협정"
