@@ -531,3 +531,9 @@ def test_a_streamed_export_reads_its_snapshot_from_the_replica(replica_routing, 
     assert len(primary) == 0
     assert any("REPEATABLE READ" in query["sql"] for query in replica.captured_queries)
     assert any('FROM "pacts_event"' in query["sql"] for query in replica.captured_queries)
+
+
+def test_healthz_answers_a_load_balancer_over_plain_http(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get(reverse("login")).status_code == 301
