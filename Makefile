@@ -94,3 +94,9 @@ clean:
 .PHONY: bench
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
+
+# Not part of `make test` either: restarts this machine's PostgreSQL and kills a gunicorn
+# worker under load, then checks that no write was lost or half-made (bench/faults.py).
+.PHONY: faults
+faults: $(VENV)/.installed
+	$(PY) bench/faults.py
