@@ -1,0 +1,122 @@
+"""The generated section of docs/benchmarks.md, from the results bench/run.py collects."""
+
+PAGES = ("timeline-median", "timeline-largest", "list-first", "list-deep", "list-filtered", "list-filtered-deep")
+SEARCHES = ("search-common", "search-rare", "search-absent", "search-korean")
+NOT_PAGES = ("healthz", "static")
+
+
+def render(summary):
+    lines = [
+        f"## Run of {summary['started']} (finished {summary['finished']})",
+        "",
+        f"- Machine: {summary['machine']}. Other agents' processes shared the machine during the run "
+        f"(load average {fmt_load(summary['load_average_before'])} before, "
+        f"{fmt_load(summary['load_average_after'])} after), so absolute figures are noisy; the ratios "
+        "to `/healthz` and to a static file, measured in the same minute, are the comparable numbers.",
+        f"- Load: wrk, {summary['wrk']}, one URL after another, signed in as an analyst, "
+        "with `X-Forwarded-Proto: https`; gunicorn with gunicorn.conf.py and production settings (DEBUG off).",
+        "- Queries: counted by a separate request through Django's test client against the same database.",
+        "",
+    ]
+    for scale in summary["scales"]:
+        lines += render_scale(scale)
+    lines += render_targets(summary["scales"])
+    return "\n".join(lines)
+
+
+def fmt_load(values):
+    return " / ".join(f"{value:.1f}" for value in values)
+
+
+def render_scale(scale):
+    seeded = (
+        f"seeded in {scale['seed_seconds'] / 60:.1f} min"
+        if scale.get("seed_seconds")
+        else "template reused (seeded before)"
+    )
+    lines = [
+        f"### {scale['agreements']:,} agreements ({seeded})",
+        "",
+        "| URL | status | req/s | p50 ms | p95 ms | p99 ms | max ms | queries | × healthz | × static |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for entry in scale["urls"]:
+        bad = f" ({entry['bad_status']} non-2xx/3xx)" if entry["bad_status"] else ""
+        if entry["socket_errors"]:
+            bad += f" ({entry['socket_errors']} socket errors)"
+        lines.append(
+            f"| {entry['name']} | {entry['served_status']}{bad} | {entry['rps']:,.0f} | {entry['p50_ms']:.1f} "
+            f"| {entry['p95_ms']:.1f} | {entry['p99_ms']:.1f} | {entry['max_ms']:.0f} | {entry['queries']} "
+            f"| {entry['vs_healthz']:.2f} | {entry['vs_static']:.2f} |"
+        )
+    lines += [
+        "",
+        f"Worker memory (RSS, MB): {fmt_list(scale['memory_before_mb'])} after one request per URL; "
+        f"{fmt_list(scale['memory_after_mb'])} after the load runs.",
+        "",
+    ]
+    return lines
+
+
+def fmt_list(values):
+    return ", ".join(f"{value:.0f}" for value in values) or "none"
+
+
+def render_targets(scales):
+    """Issue 6, item 3: each target with the figures that meet or miss it."""
+    by_scale = {scale["scale"]: {entry["key"]: entry for entry in scale["urls"]} for scale in scales}
+    names = list(by_scale)
+    rows = []
+
+    keys = [entry["key"] for entry in scales[0]["urls"] if entry["key"] not in NOT_PAGES]
+    varying = [
+        f"{key} ({' / '.join(str(by_scale[s][key]['queries']) for s in names)})"
+        for key in keys
+        if len({by_scale[s][key]["queries"] for s in names}) > 1
+    ]
+    rows.append(("same queries per request at every scale", "; ".join(varying) or "all equal", not varying, "per URL"))
+    for key, floor in (
+        ("timeline-median", 0.5),
+        ("timeline-largest", 0.5),
+        ("poll-204", 0.9),
+        ("revalidation-304", 0.9),
+    ):
+        ratios = [by_scale[s][key]["vs_healthz"] for s in names]
+        rows.append(
+            (f"{key} ≥ {floor} × /healthz req/s", " / ".join(f"{r:.2f}" for r in ratios), min(ratios) >= floor, "")
+        )
+    if len(names) > 1:
+        first, last = names[0], names[-1]
+        for key in ("search-rare", "search-absent"):
+            ratio = by_scale[last][key]["p95_ms"] / by_scale[first][key]["p95_ms"]
+            rows.append(
+                (
+                    f"{key} p95 at {last} ≤ 1.5 × at {first}",
+                    f"{by_scale[last][key]['p95_ms']:.0f} ms vs {by_scale[first][key]['p95_ms']:.0f} ms ({ratio:.2f}×)",
+                    ratio <= 1.5,
+                    "",
+                )
+            )
+    common = [by_scale[s]["search-common"]["p95_ms"] for s in names]
+    rows.append(("search-common p95 < 300 ms", " / ".join(f"{p:.0f} ms" for p in common), max(common) < 300, ""))
+    slow = [
+        f"{key} at {s}: p99 {by_scale[s][key]['p99_ms']:.0f} ms"
+        for s in names
+        for key in by_scale[s]
+        if key not in NOT_PAGES and by_scale[s][key]["p99_ms"] > 1000
+    ]
+    rows.append(("no page over 1 s (p99)", "; ".join(slow) or "none over 1 s", not slow, ""))
+    heaviest = max(max(scale["memory_after_mb"] or [0]) for scale in scales)
+    rows.append(("worker memory < 150 MB", f"largest worker {heaviest:.0f} MB", heaviest < 150, ""))
+
+    lines = [
+        "### Targets (issue 6, item 3)",
+        "",
+        f"Scales in order: {' / '.join(names)}.",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {target} | {measured} | {'yes' if met else '**no**'} |" for target, measured, met, _ in rows]
+    lines.append("")
+    return lines

@@ -1,0 +1,282 @@
+"""`make bench`: load every page at three scales and write docs/benchmarks.md.
+
+For each scale (1,000 / 10,000 / 100,000 agreements, 20 events each on average):
+
+1. A template database `pacts_bench_<scale>` is seeded once by `seed_synthetic`; its
+   comment records the parameters and the generator's version, and a rerun whose
+   parameters match only copies it (`createdb -T`) into `pacts_bench_<scale>_run`.
+2. bench/probe.py signs in an analyst, picks the URLs and counts each URL's queries.
+3. gunicorn serves the copy with production settings (gunicorn.conf.py, DEBUG off, a
+   fresh SECRET_KEY, ALLOWED_HOSTS=127.0.0.1) and wrk loads each URL in turn, sending
+   `X-Forwarded-Proto: https` as the reverse proxy would.
+
+Durations and concurrency come from the environment: BENCH_DURATION (seconds per
+URL, 10), BENCH_THREADS (2), BENCH_CONNECTIONS (8), BENCH_SCALES (1k,10k,100k),
+BENCH_POSTGRES (postgres://postgres@127.0.0.1:5432), BENCH_PORT (8765).
+Raw results go to bench/results.json; docs/benchmarks.md keeps everything outside
+its generated section.
+"""
+
+import datetime
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+REPORT = ROOT / "docs" / "benchmarks.md"
+RESULTS = ROOT / "bench" / "results.json"
+GUNICORN_LOG = Path(tempfile.gettempdir()) / "pacts-bench-gunicorn.log"
+BEGIN, END = "<!-- bench:results -->", "<!-- /bench:results -->"
+
+SCALES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
+EVENTS_PER_AGREEMENT = 20
+SEED = 1
+# Fixed, so that a template seeded on another day is still the same data.
+TODAY = "2026-11-30"
+
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+HTTPS = {"X-Forwarded-Proto": "https"}
+
+
+def say(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run(command, env=None, capture=False):
+    result = subprocess.run(
+        [str(part) for part in command],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    return result.stdout.strip() if capture else None
+
+
+def database_url(name):
+    return f"{POSTGRES}/{name}"
+
+
+def psql(sql):
+    return run(["psql", database_url("postgres"), "-tAc", sql], capture=True)
+
+
+def generator_version():
+    code = "import django; django.setup(); from pacts import synthetic; print(synthetic.fingerprint())"
+    return run([PYTHON, "-c", code], env={"DJANGO_SETTINGS_MODULE": "pacts.settings"}, capture=True)
+
+
+def template(scale, agreements, version):
+    """The seeded template database for a scale, made only if missing or made with other parameters."""
+    name = f"pacts_bench_{scale}"
+    wanted = (
+        f"seed_synthetic agreements={agreements} events_per_agreement={EVENTS_PER_AGREEMENT} "
+        f"seed={SEED} today={TODAY} version={version}"
+    )
+    found = psql(f"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{name}'")
+    if found == wanted:
+        say(f"{name}: reusing the template ({wanted})")
+        return name, None
+    say(f"{name}: seeding {agreements:,} agreements")
+    started = time.monotonic()
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{name}"')
+    env = {"DATABASE_URL": database_url(name)}
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env=env)
+    run(
+        [
+            PYTHON,
+            "manage.py",
+            "seed_synthetic",
+            f"--agreements={agreements}",
+            f"--events-per-agreement={EVENTS_PER_AGREEMENT}",
+            f"--seed={SEED}",
+            f"--today={TODAY}",
+        ],
+        env=env,
+    )
+    seconds = time.monotonic() - started
+    psql(f"COMMENT ON DATABASE \"{name}\" IS '{wanted}'")
+    return name, seconds
+
+
+def working_copy(template_name):
+    """A fresh copy of the template, migrated to the code as it is now."""
+    name = f"{template_name}_run"
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env={"DATABASE_URL": database_url(name)})
+    return name
+
+
+def serve(env):
+    """Start gunicorn with the production configuration; return the process once /healthz answers."""
+    if (ROOT / "gunicorn.conf.py").exists():
+        command = [GUNICORN, "-c", "gunicorn.conf.py"]
+    else:
+        command = [GUNICORN, "pacts.wsgi:application", "--workers", "3"]
+    log = open(GUNICORN_LOG, "a")  # noqa: SIM115 (lives as long as the server)
+    server = subprocess.Popen(
+        [str(part) for part in command] + ["--bind", f"127.0.0.1:{PORT}"],
+        cwd=ROOT,
+        env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{PORT}"},
+        stdout=log,
+        stderr=log,
+    )
+    for _ in range(120):
+        try:
+            if fetch("/healthz")[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.5)
+    server.terminate()
+    raise RuntimeError(f"gunicorn did not answer /healthz within a minute; see {GUNICORN_LOG}")
+
+
+def fetch(url, headers=None):
+    request = urllib.request.Request(f"http://127.0.0.1:{PORT}{quote(url)}", headers={**HTTPS, **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def quote(url):
+    return urllib.parse.quote(url, safe="/?=&%:+;,")
+
+
+def workers(server):
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def load(url, headers):
+    """One wrk run against a URL; the JSON line bench/report.lua prints."""
+    # A slow page should show as latency, not as wrk's default 2-second socket timeout.
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--timeout", "30s"]
+    command += ["-s", ROOT / "bench" / "report.lua"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = run(command + [f"http://127.0.0.1:{PORT}{quote(url)}"], capture=True)
+    return json.loads(next(line for line in reversed(output.splitlines()) if line.startswith("{")))
+
+
+def bench_scale(scale, agreements, version, secret_key):
+    template_name, seed_seconds = template(scale, agreements, version)
+    name = working_copy(template_name)
+    env = {
+        "DATABASE_URL": database_url(name),
+        "SECRET_KEY": secret_key,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DEBUG": "",
+        "DJANGO_SETTINGS_MODULE": "pacts.settings",
+    }
+    say(f"{name}: probing URLs and query counts")
+    with tempfile.NamedTemporaryFile(suffix=".json") as found:
+        run([PYTHON, ROOT / "bench" / "probe.py", found.name], env=env, capture=True)
+        probe = json.loads(Path(found.name).read_text())
+    cookie = {"Cookie": f"sessionid={probe['session']}"}
+    server = serve(env)
+    try:
+        for entry in probe["urls"]:
+            status, _ = fetch(entry["url"], {**cookie, **entry["headers"]})
+            entry["served_status"] = status
+        memory_before = {pid: rss_mb(pid) for pid in workers(server)}
+        for entry in probe["urls"]:
+            say(f"{scale}: {entry['name']}")
+            entry |= load(entry["url"], {**HTTPS, **cookie, **entry["headers"]})
+        memory_after = {pid: rss_mb(pid) for pid in workers(server)}
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    by_key = {entry["key"]: entry for entry in probe["urls"]}
+    for entry in probe["urls"]:
+        entry["vs_healthz"] = round(entry["rps"] / by_key["healthz"]["rps"], 3)
+        entry["vs_static"] = round(entry["rps"] / by_key["static"]["rps"], 3)
+    return {
+        "scale": scale,
+        "agreements": agreements,
+        "seed_seconds": seed_seconds,
+        "urls": probe["urls"],
+        "memory_before_mb": list(memory_before.values()),
+        "memory_after_mb": list(memory_after.values()),
+    }
+
+
+def machine():
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
+    postgres = psql("SHOW server_version")
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores ({model}), {memory} GB RAM, {system}, PostgreSQL {postgres}"
+
+
+def main():
+    scales = os.environ.get("BENCH_SCALES", ",".join(SCALES)).split(",")
+    started = datetime.datetime.now(datetime.UTC)
+    run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env={"DEBUG": ""})
+    version = generator_version()
+    secret_key = secrets.token_urlsafe(50)
+    load_before = os.getloadavg()
+    results = [bench_scale(scale, SCALES[scale], version, secret_key) for scale in scales]
+    summary = {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "wrk": f"{THREADS} threads, {CONNECTIONS} connections, {DURATION} s per URL",
+        "scales": results,
+    }
+    RESULTS.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_report(summary)
+    say(f"wrote {REPORT.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
+
+
+def write_report(summary):
+    from report import render
+
+    generated = f"{BEGIN}\n{render(summary)}\n{END}"
+    text = REPORT.read_text() if REPORT.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text:
+        text += f"\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    REPORT.write_text(head + generated + tail)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
