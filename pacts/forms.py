@@ -226,7 +226,7 @@ class EditedForm(VisibleTextForm):
                 continue
             stored_value = shown(field, theirs[name].value())
             input_value = shown(field, self[name].value())
-            rows.append((field.label or name, stored_value, input_value, stored_value != input_value))
+            rows.append((self[name].label, stored_value, input_value, stored_value != input_value))
         return rows
 
     def conflict_kwargs(self, stored):
@@ -239,7 +239,10 @@ def shown(field, value):
     if isinstance(value, list | tuple):
         return "; ".join(shown(field, item) for item in value) or "—"
     if hasattr(field, "choices") and value not in (None, ""):
-        labels = {str(key): label for key, label in field.choices}
+        labels = {}
+        for key, label in field.choices:
+            # Grouped choices (kinds by group) nest their (key, label) pairs under the group's name.
+            labels |= {str(k): v for k, v in label} if isinstance(label, list | tuple) else {str(key): label}
         value = labels.get(str(value), value)
     if hasattr(value, "display"):
         value = value.display()
