@@ -237,3 +237,17 @@ def test_two_simultaneous_submits_of_one_form_make_one_event(gsomia, editor):
         thread.join()
     assert statuses == [302, 302]
     assert agreement.events.filter(summary=data["summary"]).count() == 1
+
+
+def test_saving_an_unchanged_event_writes_no_history(gsomia, editor):
+    event = gsomia.events.get(external_id="jp-cabinet")
+    client = signed_in(editor)
+    address = url("event-edit", gsomia, event.pk)
+    form = client.get(address).context["form"]
+    unchanged = {name: form[name].value() for name in form.fields}
+    unchanged = {name: ("" if value is None else value) for name, value in unchanged.items()}
+    unchanged["actors"] = "\n".join(event.actors)
+    unchanged["date"] = event.date.iso
+    before = event.history.count()
+    assert client.post(address, unchanged).status_code == 302
+    assert event.history.count() == before

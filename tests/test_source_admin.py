@@ -156,3 +156,14 @@ def test_only_admins_see_the_merge_and_link_actions(client, editor, admin_user):
     assert reverse("source-merge", args=[source.key]) not in page
     client.force_login(admin_user)
     assert reverse("source-merge", args=[source.key]) in client.get(source.get_absolute_url()).content.decode()
+
+
+def test_the_merge_page_suggests_the_same_report(client, admin_user):
+    source = SourceFactory(key="one", headline="Seoul signs the pact")
+    twin = SourceFactory(key="two", headline="Seoul  signs the PACT")
+    SourceFactory(key="unrelated", headline="Something else", published="2001")
+    client.force_login(admin_user)
+    response = client.get(reverse("source-merge", args=[source.key]))
+    assert [candidate.key for candidate in response.context["candidates"]] == [twin.key]
+    preview = client.get(reverse("source-merge", args=[source.key]), {"into": twin.key})
+    assert preview.context["survivor"] == twin

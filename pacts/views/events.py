@@ -90,6 +90,8 @@ def event_edit(request, slug, pk):
     form = EventForm(request.POST or None, instance=event, agreement=agreement)
     context = {"agreement": agreement, "form": form, "event": event, "action": "edit"}
     if request.method == "POST":
+        if form.is_valid() and not form.has_changed():
+            return saved(request, agreement, event)  # nothing to write, nothing to put in the history
         if form.is_valid():
             try:
                 with transaction.atomic():

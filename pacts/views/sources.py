@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -198,6 +198,7 @@ def source_merge(request, key):
     form = SourceMergeForm(data, duplicate=duplicate)
     context = {"source": duplicate, "form": form}
     if not form.is_bound:
+        context["candidates"] = duplicate_candidates(duplicate)
         return render(request, "pacts/source_merge.html", context)
     if not form.is_valid():
         return render(request, "pacts/source_merge.html", context, status=422)
@@ -208,6 +209,14 @@ def source_merge(request, key):
         return redirect(survivor)
     context |= {"survivor": survivor, "moves": merge_preview(duplicate, survivor)}
     return render(request, "pacts/source_merge.html", context)
+
+
+def duplicate_candidates(source, limit=10):
+    """Sources that may be the same report: the same headline, or the same publisher on the same day."""
+    same = Q(headline_key=source.headline_key)
+    if source.published_on:
+        same |= Q(publisher=source.publisher_id, published_on=source.published_on)
+    return Source.objects.select_related("publisher").filter(same).exclude(pk=source.pk).order_by("key")[:limit]
 
 
 def merge_preview(duplicate, survivor):
