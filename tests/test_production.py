@@ -15,12 +15,14 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from pacts.apps import restore_reference_data
 from pacts.logs import JSONFormatter
 from pacts.models import Agreement, Event
 from pacts.replicas import COOKIE, ReplicaRouter, reads_from_replica
@@ -464,7 +466,12 @@ def test_the_router_reads_from_the_replica_only_when_a_request_says_so():
 
 @pytest.fixture
 def replica_routing(settings):
-    """The replica settings as DATABASE_REPLICA_URL turns them on; the replica is the test database, mirrored."""
+    """The replica settings as DATABASE_REPLICA_URL turns them on; the replica is the test database, mirrored.
+
+    These tests commit, and a serialized-rollback test run before them leaves the
+    database flushed without its parties and roles: put them back first.
+    """
+    restore_reference_data(sender=None, app_config=apps.get_app_config("pacts"), using="default")
     settings.DATABASE_ROUTERS = ["pacts.replicas.ReplicaRouter"]
     middleware = list(settings.MIDDLEWARE)
     middleware.insert(
