@@ -14,6 +14,7 @@ agreement's events.
 
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -86,20 +87,28 @@ class RestoreRefused(Exception):
     """A restore that cannot be done as things stand now; nothing was changed."""
 
 
+@cache
+def historical(model):
+    """The model's historical model (reading `Model.history` builds a new manager class every time)."""
+    return model.history.model
+
+
 def internal_fields(model):
     return INTERNAL | getattr(model, "DERIVED_FIELDS", frozenset())
 
 
 def tracked_fields(model):
     """The model's fields that history records, its primary key aside."""
-    return [f for f in model.history.model.tracked_fields if not f.primary_key]
+    return [f for f in historical(model).tracked_fields if not f.primary_key]
 
 
+@cache
 def shown_fields(model):
     hidden = NOT_SHOWN | internal_fields(model)
     return [f for f in tracked_fields(model) if f.name not in hidden]
 
 
+@cache
 def restored_fields(model):
     hidden = internal_fields(model)
     return [f for f in tracked_fields(model) if f.name not in hidden]
@@ -107,29 +116,29 @@ def restored_fields(model):
 
 def histories(agreement_id):
     """Per record name, the historical rows that belong to an agreement's history."""
-    events = Event.history.filter(agreement_id=agreement_id).values("id")
-    citations = Citation.history.filter(Q(agreement_id=agreement_id) | Q(event_id__in=events))
-    sources = Source.history.filter(id__in=citations.values("source_id"))
+    events = historical(Event).objects.filter(agreement_id=agreement_id).values("id")
+    citations = historical(Citation).objects.filter(Q(agreement_id=agreement_id) | Q(event_id__in=events))
+    sources = historical(Source).objects.filter(id__in=citations.values("source_id"))
     return {
-        "agreement": Agreement.history.filter(id=agreement_id),
-        "alias": Alias.history.filter(agreement_id=agreement_id),
-        "relation": Relation.history.filter(Q(agreement_id=agreement_id) | Q(other_id=agreement_id)),
-        "event": Event.history.filter(agreement_id=agreement_id),
+        "agreement": historical(Agreement).objects.filter(id=agreement_id),
+        "alias": historical(Alias).objects.filter(agreement_id=agreement_id),
+        "relation": historical(Relation).objects.filter(Q(agreement_id=agreement_id) | Q(other_id=agreement_id)),
+        "event": historical(Event).objects.filter(agreement_id=agreement_id),
         "citation": citations,
         "source": sources,
-        "publisher": Publisher.history.filter(id__in=sources.values("publisher_id")),
+        "publisher": historical(Publisher).objects.filter(id__in=sources.values("publisher_id")),
     }
 
 
 def later_rows(model):
     """Rows recorded after the outer row, of the same record."""
-    return model.history.filter(id=OuterRef("id"), history_id__gt=OuterRef("history_id"))
+    return historical(model).objects.filter(id=OuterRef("id"), history_id__gt=OuterRef("history_id"))
 
 
 def latest_name(model, field, ref):
     """`field` of the record whose id is in the outer row's `ref`: as it is now, else as last recorded."""
     now = model.objects.filter(pk=OuterRef(ref)).values(field)[:1]
-    recorded = model.history.filter(id=OuterRef(ref)).order_by("-history_id").values(field)[:1]
+    recorded = historical(model).objects.filter(id=OuterRef(ref)).order_by("-history_id").values(field)[:1]
     return Coalesce(Subquery(now), Subquery(recorded))
 
 
@@ -156,7 +165,7 @@ def event_name(row):
 
 def event_names(agreement_id):
     """Every event the agreement has had, deleted ones included, by id: its name as last recorded."""
-    rows = Event.history.filter(agreement_id=agreement_id).filter(~Exists(later_rows(Event)))
+    rows = historical(Event).objects.filter(agreement_id=agreement_id).filter(~Exists(later_rows(Event)))
     return {row.id: event_name(row) for row in rows.only("id", "kind", "date_start", "date_precision", "lane")}
 
 
@@ -356,7 +365,8 @@ def page(agreement, before=None, size=None):
         model = RECORDS[record]
         window = rows.filter(history_date__range=(oldest, newest))
         previous = Subquery(
-            model.history.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+            historical(model)
+            .objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
             .order_by("-history_id")
             .values("history_id")[:1]
         )
@@ -364,7 +374,8 @@ def page(agreement, before=None, size=None):
             history_id__in=window.annotate(previous=previous).values("previous")
         )
         rows = (
-            model.history.filter(wanted)
+            historical(model)
+            .objects.filter(wanted)
             .select_related("history_user")
             .annotate(
                 previous_id=previous,
@@ -413,7 +424,7 @@ def restore(agreement, record, row, user):
     except IntegrityError as error:
         # The checks below mirror the database's rules; this is the backstop.
         raise RestoreRefused(f"The database refuses it: {str(error).splitlines()[0]}") from None
-    return model.history.filter(id=instance.pk).latest()
+    return historical(model).objects.filter(id=instance.pk).latest()
 
 
 def restore_version(model, row, user, reason):
@@ -438,7 +449,9 @@ def restore_deleted(model, row, user, reason):
         for citation in deleted_with(row):
             save_checked(recreated(Citation, citation), user, reason, force_insert=True)
         # Deleting the event unset these links without a history row; their last rows still name it.
-        last_resolving = Event.history.filter(resolves_id=row.id).filter(~Exists(later_rows(Event))).values("id")
+        last_resolving = (
+            historical(Event).objects.filter(resolves_id=row.id).filter(~Exists(later_rows(Event))).values("id")
+        )
         for resolver in Event.objects.filter(pk__in=last_resolving, resolves__isnull=True):
             resolver.resolves_id = row.id
             save_checked(resolver, user, reason)
@@ -451,17 +464,21 @@ def recreated(model, row):
 
 def deleted_with(event_row):
     """The deleted event's citations that were deleted in the same action: by the same user, just before it."""
-    return Citation.history.filter(
-        event_id=event_row.id,
-        history_type="-",
-        history_user_id=event_row.history_user_id,
-        history_date__range=(event_row.history_date - SAME_ACTION, event_row.history_date),
-    ).filter(~Exists(later_rows(Citation)))
+    return (
+        historical(Citation)
+        .objects.filter(
+            event_id=event_row.id,
+            history_type="-",
+            history_user_id=event_row.history_user_id,
+            history_date__range=(event_row.history_date - SAME_ACTION, event_row.history_date),
+        )
+        .filter(~Exists(later_rows(Citation)))
+    )
 
 
 def last_known(model, pk):
     """What a record was called, live or as last recorded."""
-    row = model.history.filter(id=pk).order_by("-history_id").first() if hasattr(model, "history") else None
+    row = historical(model).objects.filter(id=pk).order_by("-history_id").first() if hasattr(model, "history") else None
     return f"“{row.instance}”" if row is not None else f"#{pk}"
 
 

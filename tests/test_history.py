@@ -216,19 +216,23 @@ def test_the_number_of_queries_does_not_grow_with_the_history(editor, django_ass
         assert len(entries(client, many, before=older)) == history.PAGE_SIZE
 
 
-def test_pages_follow_one_another_without_gaps_or_repeats(editor, agreement, monkeypatch):
-    many_changes(agreement, editor, events=6)
-    # Rows recorded at the same instant: the cursor must still tell them apart.
+@pytest.mark.parametrize("size", [2, 3, 4, 5])
+def test_pages_follow_one_another_without_gaps_or_repeats(editor, agreement, monkeypatch, size):
+    many_changes(agreement, editor, events=3)
+    # Rows of several tables recorded at the same instant: the cursor must still tell them apart.
     same_instant = timezone.now()
     for title in ("one", "two", "three"):
         alias = Alias(agreement=agreement, title=title, language="en")
         alias._history_date = same_instant
         alias.save()
+        event = EventFactory.build(agreement=agreement, summary=title)
+        event._history_date = same_instant
+        event.save()
     client = signed_in(editor)
     everything = [entry.anchor for entry in entries(client, agreement)]
     assert len(everything) > 12
 
-    monkeypatch.setattr(history, "PAGE_SIZE", 5)
+    monkeypatch.setattr(history, "PAGE_SIZE", size)
     walked, before = [], ""
     while True:
         response = client.get(history_url(agreement), {"before": before} if before else {})
@@ -327,6 +331,19 @@ def test_only_citations_deleted_with_the_event_come_back(as_admin, as_editor, gs
     deleted = entry_for(entries(as_admin, gsomia), "event", "deleted", id=notice.pk)
     as_admin.post(restore_url(gsomia, "event", deleted.row))
     assert list(Citation.objects.filter(event_id=notice.pk).values_list("stance", flat=True)) == ["supports"]
+
+
+def test_a_restore_names_the_restoring_user_and_the_version_even_outside_a_request(admin_user, editor, gsomia):
+    alias = gsomia.aliases.get()
+    version = alias.history.latest()
+    stamped(alias, editor, "renamed")
+    alias.title = "GSOMIA"
+    alias.save()
+    restored = history.restore(gsomia, "alias", version, admin_user)
+    assert alias.history.latest() == restored
+    assert (restored.title, restored.history_user, restored.history_type) == ("한일 군사정보보호협정", admin_user, "~")
+    when = timezone.localtime(version.history_date).strftime("%Y-%m-%d %H:%M")
+    assert restored.history_change_reason == f"restored the version of {when}"
 
 
 def test_editors_and_analysts_cannot_restore_and_get_is_not_allowed(as_admin, as_editor, reader, gsomia):
