@@ -282,7 +282,8 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
+            # Commands write their data to stdout (export_agreements > file.json): their logs go to stderr.
+            "stream": "ext://sys.stdout" if PACTS_WEB else "ext://sys.stderr",
             "formatter": "plain" if DEBUG else "json",
         }
     },

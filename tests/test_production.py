@@ -544,3 +544,14 @@ def test_healthz_answers_a_load_balancer_over_plain_http(client, db, settings):
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code == 200
     assert client.get(reverse("login")).status_code == 301
+
+
+def test_a_commands_logs_stay_out_of_the_data_it_writes_to_stdout():
+    """`manage.py export_agreements > file.json` must give a file of JSON only, whatever is logged meanwhile."""
+    env = {**os.environ, "PACTS_WEB": "", "DEBUG": ""}
+    script = "import logging; logging.getLogger('pacts').warning('a warning'); print('the data')"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout == "the data\n"
+    assert json.loads(result.stderr.strip().splitlines()[-1])["message"] == "a warning"
