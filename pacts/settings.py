@@ -292,5 +292,7 @@ LOGGING = {
         # Through the root handler only (Django's default adds a second console handler under DEBUG).
         "django": {"handlers": [], "level": "INFO"},
         "pacts.request": {"level": "WARNING" if DEBUG else "INFO"},
+        # django-axes reports every sign-in at INFO; failures and lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
