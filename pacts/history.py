@@ -148,7 +148,11 @@ NAMES = {
         "agreement_name": latest_name(Agreement, "short_name", "agreement_id"),
         "other_name": latest_name(Agreement, "short_name", "other_id"),
     },
-    "citation": lambda: {"source_name": latest_name(Source, "headline", "source_id")},
+    "citation": lambda: {
+        "source_name": latest_name(Source, "headline", "source_id"),
+        # A citation of a deleted event comes back with its event, not alone.
+        "event_live": Exists(Event.objects.filter(pk=OuterRef("event_id"))),
+    },
     "source": lambda: {"publisher_name": latest_name(Publisher, "name", "publisher_id")},
 }
 
@@ -217,7 +221,8 @@ class Entry:
     def restorable(self):
         """Whether there is anything to restore: an older version of a live record, or the latest deletion."""
         if self.row.history_type == "-":
-            return not self.row.live and self.row.latest
+            orphan = self.record == "citation" and self.row.event_id is not None and not self.row.event_live
+            return not self.row.live and self.row.latest and not orphan
         return self.row.live and not self.row.latest
 
 
@@ -259,6 +264,8 @@ class Namer:
         """A field's value in a historical row as a reader wants to see it; "" when empty."""
         if field.name == "date_start":
             return Period(row.date_start, row.date_precision).display() if row.date_start else "date unknown"
+        if field.model is Event and field.name == "lane":
+            return lane_name(row.lane)
         value = getattr(row, field.attname)
         if value is None or value == "" or value == []:
             return ""

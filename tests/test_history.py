@@ -163,6 +163,8 @@ def test_internal_and_derived_fields_are_not_shown(editor, agreement):
     shown = {label for label, _ in created.values}
     assert shown.isdisjoint({"Row version", "Creation key", "Kind position", "External id", "Updated at"})
     assert ("Date", "26 June 2012") in created.values
+    assert ("Lane", "joint lane") in created.values
+    assert ("Lane", "joint lane", "South Korea lane") in [(c.field, c.old, c.new) for c in changed.changes]
 
 
 @pytest.mark.parametrize("public_read", [False, True])
@@ -292,8 +294,11 @@ def test_an_editors_deletion_is_restored_by_an_admin_with_its_citations(as_admin
     gsomia.refresh_from_db()
     assert gsomia.notice == "none"
 
-    deleted = entry_for(entries(as_admin, gsomia), "event", "deleted", id=notice.pk)
+    found = entries(as_admin, gsomia)
+    deleted = entry_for(found, "event", "deleted", id=notice.pk)
     assert deleted.restorable
+    # Its citations come back with it, not alone.
+    assert not any(e.restorable for e in found if e.record == "citation" and e.kind == "deleted")
     assert "Restore this event with its citations" in as_admin.get(history_url(gsomia)).content.decode()
     assert as_admin.post(restore_url(gsomia, "event", deleted.row)).status_code == 302
 
@@ -319,6 +324,18 @@ def test_restoring_a_deleted_event_links_again_the_event_that_resolved_it(as_adm
     assert as_admin.post(restore_url(gsomia, "event", deleted.row)).status_code == 302
     resolver.refresh_from_db()
     assert resolver.resolves_id == postponed.pk
+
+
+def test_a_citation_an_editor_removed_is_restored_alone(as_admin, as_editor, gsomia):
+    notice = gsomia.events.get(external_id="notice")
+    citation = notice.citations.get(stance="contradicts")
+    kept = (citation.pk, citation.source_id, citation.note)
+    as_editor.post(reverse("citation-delete", args=[gsomia.slug, notice.pk, citation.pk]))
+    removed = entry_for(entries(as_admin, gsomia), "citation", "deleted", id=citation.pk)
+    assert removed.restorable
+    assert as_admin.post(restore_url(gsomia, "citation", removed.row)).status_code == 302
+    restored = Citation.objects.get(pk=citation.pk)
+    assert (restored.pk, restored.source_id, restored.note) == kept
 
 
 def test_only_citations_deleted_with_the_event_come_back(as_admin, as_editor, gsomia):
