@@ -30,7 +30,13 @@ class RowVersionAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.stale = False
         if self.instance.pk:
-            self.fields["read_version"].initial = self.instance.row_version
+            read = self.instance.row_version
+            if self.instance._state.db is None:
+                # An old version rebuilt from history for the admin's "revert": reverting
+                # replaces the version stored now, so that is the one this form read.
+                stored = self.instance.stored_version()
+                read = stored.row_version if stored else read
+            self.fields["read_version"].initial = read
 
     def clean(self):
         cleaned = super().clean()
@@ -62,8 +68,21 @@ class VersionedAdmin(SimpleHistoryAdmin):
         return fields if obj is None or "read_version" in fields else [*fields, "read_version"]
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self.refusing_stale(super().changeform_view, request, object_id, form_url, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history's "revert" saves through the same form: the same checks apply.
+        return self.refusing_stale(super().history_form_view, request, object_id, version_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        adminform = context.get("adminform")
+        if adminform is not None and getattr(adminform.form, "stale", False):
+            kwargs["status"] = 409
+        return super().render_history_view(request, template, context, **kwargs)
+
+    def refusing_stale(self, view, request, *args):
         try:
-            response = super().changeform_view(request, object_id, form_url, extra_context)
+            response = view(request, *args)
         except EditConflict:
             problem = (
                 "Someone else saved this record at the same moment: your changes were not saved. Reload and try again."

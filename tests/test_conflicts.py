@@ -251,3 +251,23 @@ def test_saving_an_unchanged_event_writes_no_history(gsomia, editor):
     before = event.history.count()
     assert client.post(address, unchanged).status_code == 302
     assert event.history.count() == before
+
+
+def test_an_admin_reverts_to_an_old_version_in_the_django_admin(gsomia, admin_user):
+    publisher = Publisher.objects.get(name="Yonhap News Agency")
+    first = publisher.history.first()
+    publisher.reliability = "low"
+    publisher.save()
+    client = signed_in(admin_user)
+    address = reverse("admin:pacts_publisher_simple_history", args=[publisher.pk, first.history_id])
+    form = client.get(address)
+    data = {"name": publisher.name, "country": "KR", "website": "", "reliability": first.reliability}
+    data["read_version"] = hidden(form, "read_version")
+    assert client.post(address, data).status_code == 302
+    publisher.refresh_from_db()
+    assert publisher.reliability == first.reliability
+    # A change between opening the old version and reverting is still caught.
+    form = client.get(address)
+    Publisher.objects.get(pk=publisher.pk).save()
+    data["read_version"] = hidden(form, "read_version")
+    assert client.post(address, data).status_code == 409
