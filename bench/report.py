@@ -44,6 +44,12 @@ def render_scale(scale):
         bad = f" ({entry['bad_status']} non-2xx/3xx)" if entry["bad_status"] else ""
         if entry["socket_errors"]:
             bad += f" ({entry['socket_errors']} socket errors)"
+        if not entry["requests"]:
+            lines.append(
+                f"| {entry['name']} | {entry['served_status']}{bad} | 0 | no response within the run "
+                f"| | | | {entry['queries']} | 0 | 0 |"
+            )
+            continue
         lines.append(
             f"| {entry['name']} | {entry['served_status']}{bad} | {entry['rps']:,.0f} | {entry['p50_ms']:.1f} "
             f"| {entry['p95_ms']:.1f} | {entry['p99_ms']:.1f} | {entry['max_ms']:.0f} | {entry['queries']} "
@@ -100,10 +106,10 @@ def render_targets(scales):
     common = [by_scale[s]["search-common"]["p95_ms"] for s in names]
     rows.append(("search-common p95 < 300 ms", " / ".join(f"{p:.0f} ms" for p in common), max(common) < 300, ""))
     slow = [
-        f"{key} at {s}: p99 {by_scale[s][key]['p99_ms']:.0f} ms"
+        f"{key} at {s}: " + (f"p99 {entry['p99_ms']:.0f} ms" if entry["requests"] else "none answered in the run")
         for s in names
-        for key in by_scale[s]
-        if key not in NOT_PAGES and by_scale[s][key]["p99_ms"] > 1000
+        for key, entry in by_scale[s].items()
+        if key not in NOT_PAGES and (entry["p99_ms"] > 1000 or not entry["requests"])
     ]
     rows.append(("no page over 1 s (p99)", "; ".join(slow) or "none over 1 s", not slow, ""))
     heaviest = max(max(scale["memory_after_mb"] or [0]) for scale in scales)

@@ -14,7 +14,8 @@ Durations and concurrency come from the environment: BENCH_DURATION (seconds per
 URL, 10), BENCH_THREADS (2), BENCH_CONNECTIONS (8), BENCH_SCALES (1k,10k,100k),
 BENCH_POSTGRES (postgres://postgres@127.0.0.1:5432), BENCH_PORT (8765).
 Raw results go to bench/results.json; docs/benchmarks.md keeps everything outside
-its generated section.
+its generated section. `python bench/run.py --report` rewrites that section from the
+last results without running anything.
 """
 
 import datetime
@@ -244,6 +245,9 @@ def machine():
 
 
 def main():
+    if sys.argv[1:] == ["--report"]:
+        write_report(json.loads(RESULTS.read_text()))  # after changing bench/report.py: no new run
+        return
     scales = os.environ.get("BENCH_SCALES", ",".join(SCALES)).split(",")
     started = datetime.datetime.now(datetime.UTC)
     run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env={"DEBUG": ""})
