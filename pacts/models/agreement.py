@@ -41,6 +41,13 @@ class AgreementQuerySet(EditedQuerySet):
         ).distinct()
 
 
+class AgreementManager(models.Manager.from_queryset(AgreementQuerySet)):
+    def get_queryset(self):
+        # The search document holds every text of every event (large for a long
+        # timeline); only SQL reads it, so pages never fetch it.
+        return super().get_queryset().defer("search_document")
+
+
 class Agreement(Edited):
     """A bilateral defence agreement between exactly two parties.
 
@@ -79,7 +86,7 @@ class Agreement(Edited):
     # Written only by store_status() and touch(), never from a possibly stale instance.
     DERIVED_FIELDS = frozenset({"status", "notice", "revision", "changed_at", "latest_event_on", "search_document"})
 
-    objects = AgreementQuerySet.as_manager()
+    objects = AgreementManager()
     history = HistoricalRecords(
         excluded_fields=[
             "status",
