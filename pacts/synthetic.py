@@ -16,10 +16,11 @@ Loading is PostgreSQL-only and bulk: rows are generated batch by batch into COPY
 buffers with ids assigned here (so events can point at each other and the status
 can be derived in memory by `vocabulary.derive_status`, exactly as
 `Agreement.store_status` would), secondary indexes are dropped first and rebuilt
-after, the search documents are computed with one UPDATE, and no history is
-written. As a superuser the per-row triggers (foreign keys, the lane and
-`resolves` rules of migration 0002) are off during the COPY, and the same rules are
-then checked set-wise with SQL before the transaction commits.
+after, each batch's search documents are computed with one UPDATE by a writer
+thread while the next batch is generated, and no history is written. As a superuser
+the per-row triggers (foreign keys, the lane and `resolves` rules of migration 0002)
+are off during the COPY, and the same rules are then checked set-wise with SQL before
+the transaction commits.
 """
 
 import bisect
@@ -27,8 +28,10 @@ import hashlib
 import io
 import itertools
 import json
+import queue
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -887,13 +890,63 @@ class SyntheticWorld:
     def write(self, table, *values):
         self.buffers[table].write("\t".join(map(str, values)) + "\n")
 
-    def flush(self, cursor):
+    def take_batch(self):
+        """The rows written since the last batch, and fresh buffers for the next."""
+        batch, self.buffers = self.buffers, {table: io.StringIO() for table in TABLES}
+        return batch
+
+
+class BatchWriter(threading.Thread):
+    """COPYs each batch and computes its agreements' search documents while the next batch is generated.
+
+    Generation is Python and the search documents are PostgreSQL: on two cores they
+    overlap. The thread uses the same database connection and transaction (psycopg2
+    connections may be shared between threads; the main thread does not use it until
+    `finish`).
+    """
+
+    def __init__(self, raw_connection):
+        super().__init__(daemon=True)
+        self.raw_connection = raw_connection
+        self.batches = queue.Queue(maxsize=2)
+        self.error = None
+        self.written = 0
+
+    def put(self, batch, agreement_ids):
+        if self.error:
+            raise self.error
+        self.batches.put((batch, agreement_ids))
+
+    def finish(self):
+        self.batches.put(None)
+        self.join()
+        if self.error:
+            raise self.error
+
+    def run(self):
+        try:
+            with self.raw_connection.cursor() as cursor:
+                while (item := self.batches.get()) is not None:
+                    self.write(cursor, *item)
+        except Exception as error:  # handed to the main thread by put() and finish()
+            self.error = error
+            while self.batches.get() is not None:
+                pass
+
+    def write(self, cursor, batch, agreement_ids):
         for table in TABLES:
-            buffer = self.buffers[table]
+            buffer = batch[table]
             if buffer.tell():
                 buffer.seek(0)
                 cursor.copy_expert(f"COPY {table} ({', '.join(COLUMNS[table].split())}) FROM STDIN", buffer)
-            self.buffers[table] = io.StringIO()
+        self.written += 1
+        if self.written in (1, 4, 16, 64, 256):
+            # The search function's lookups need statistics on tables that were empty.
+            cursor.execute("ANALYZE pacts_event, pacts_citation, pacts_alias, pacts_source")
+        cursor.execute(
+            "UPDATE pacts_agreement SET search_document = pacts_search_document(id) WHERE id BETWEEN %s AND %s",
+            agreement_ids,
+        )
 
 
 @dataclass
@@ -982,36 +1035,30 @@ def seed(*, agreements, events_per_agreement, seed, today, progress=None):
         world.totals.seconds["setup"] = time.monotonic() - started
 
         phase_started = time.monotonic()
+        writer = BatchWriter(connection.connection)
+        writer.start()
+        batch_start = first_ids["pacts_agreement"]
         for number in range(agreements):
             world.agreement(number)
             if (number + 1) % BATCH == 0 or number + 1 == agreements:
-                world.flush(cursor)
+                writer.put(world.take_batch(), (batch_start, world.ids["pacts_agreement"] - 1))
+                batch_start = world.ids["pacts_agreement"]
                 progress(number + 1, agreements, "agreements")
-        world.totals.seconds["generate and copy"] = time.monotonic() - phase_started
+        writer.finish()
+        world.totals.seconds["generate, copy and search documents"] = time.monotonic() - phase_started
 
         phase_started = time.monotonic()
         for table in TABLES:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), greatest(max(id), 1)) FROM {table}"  # noqa: S608
             )
-        recreate_indexes(cursor, dropped, only=("pacts_event", "pacts_citation", "pacts_alias", "pacts_source"))
-        world.totals.seconds["indexes"] = time.monotonic() - phase_started
-        progress(agreements, agreements, "indexes")
-
-        phase_started = time.monotonic()
-        # The search function's lookups need statistics on the tables just filled.
-        cursor.execute("ANALYZE pacts_event, pacts_citation, pacts_alias, pacts_source")
-        cursor.execute(
-            "UPDATE pacts_agreement SET search_document = pacts_search_document(id) WHERE id >= %s",
-            [first_ids["pacts_agreement"]],
-        )
         if bypass_triggers:
             cursor.execute("SET LOCAL session_replication_role = DEFAULT")
         # Deferred foreign-key checks still pending would stop CREATE INDEX on their table.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        recreate_indexes(cursor, dropped, only=("pacts_agreement", "pacts_relation"))
-        world.totals.seconds["search documents"] = time.monotonic() - phase_started
-        progress(agreements, agreements, "search documents")
+        recreate_indexes(cursor, dropped)
+        world.totals.seconds["indexes"] = time.monotonic() - phase_started
+        progress(agreements, agreements, "indexes")
 
         phase_started = time.monotonic()
         if bypass_triggers:
@@ -1044,12 +1091,18 @@ def write_publishers(cursor, publishers):
 
 
 def drop_secondary_indexes(cursor):
-    """Drop the loaded tables' indexes that back no constraint; return (table, definition) to recreate."""
+    """Drop the loaded tables' indexes that back no constraint; return (table, definition) to recreate.
+
+    The citations' indexes by event and by agreement stay: the search documents,
+    computed batch by batch during the load, look citations up by them (events and
+    aliases are found by the unique constraints on (agreement, id) and (agreement, title, language)).
+    """
     cursor.execute(
         """
         SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i
         WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.indexname))::regclass)
+          AND NOT (i.tablename = 'pacts_citation' AND i.indexdef ~ 'btree \\((event_id|agreement_id)\\)$')
         ORDER BY i.tablename, i.indexname
         """,
         [list(TABLES)],
@@ -1060,11 +1113,10 @@ def drop_secondary_indexes(cursor):
     return [(table, definition) for table, _, definition in dropped]
 
 
-def recreate_indexes(cursor, dropped, only):
+def recreate_indexes(cursor, dropped):
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    for table, definition in dropped:
-        if table in only:
-            cursor.execute(definition)
+    for _, definition in dropped:
+        cursor.execute(definition)
 
 
 RULE_CHECKS = {
