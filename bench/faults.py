@@ -6,13 +6,20 @@ Not part of `make test`: it restarts this machine's PostgreSQL server. Steps:
 2. gunicorn serves it with production settings (gunicorn.conf.py, DEBUG off).
 3. Readers load the timeline, the list and /healthz while an editor adds events,
    each with a unique summary; every request's start, end and status is logged.
-4. Fault 1: `pg_ctlcluster <version> main restart` during the load.
+4. Fault 1: `pg_ctlcluster <version> <cluster> restart` during the load.
    Fault 2: SIGTERM to one worker (graceful), then SIGKILL to another.
 5. Afterwards every write is checked: each answered 302 made exactly one event
    with its history row, each refused one made none, and every agreement's stored
    status is the one its events give.
 
 The results replace the "Faults" section of docs/benchmarks.md.
+
+FAULTS_POSTGRES (postgres://postgres@127.0.0.1:5432) and FAULTS_CLUSTER (main) name
+the server to use and restart; a cluster of its own keeps other users of the
+machine's PostgreSQL out of the restart:
+
+    pg_createcluster 15 faults --port 5433   # then trust 127.0.0.1 in its pg_hba.conf
+    FAULTS_POSTGRES=postgres://postgres@127.0.0.1:5433 FAULTS_CLUSTER=faults make faults
 """
 
 import json
@@ -36,7 +43,8 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 REPORT = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- faults:results -->", "<!-- /faults:results -->"
-POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+POSTGRES = os.environ.get("FAULTS_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+CLUSTER = os.environ.get("FAULTS_CLUSTER", "main")
 DATABASE = "pacts_faults"
 PORT = int(os.environ.get("FAULTS_PORT", "8766"))
 BASE = f"http://127.0.0.1:{PORT}"
@@ -67,8 +75,8 @@ def manage(*args, capture=False):
 
 def prepare():
     """A fresh database with the demo, and a session cookie for an analyst and an editor."""
-    subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", DATABASE], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DATABASE], check=True)
+    for sql in (f"DROP DATABASE IF EXISTS {DATABASE}", f"CREATE DATABASE {DATABASE}"):
+        subprocess.run(["psql", f"{POSTGRES}/postgres", "-qc", sql], check=True)
     manage("migrate", "--noinput", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")
     manage("load_demo")
@@ -197,7 +205,7 @@ def phases(log, begin, end, grace=0.0):
 
 def postgres_restart():
     version = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True).stdout.split()[0]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, CLUSTER, "restart"], check=True)
 
 
 def fault(name, sessions, action):
