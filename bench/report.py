@@ -13,6 +13,7 @@ def render(summary):
         f"(load average {fmt_load(summary['load_average_before'])} before, "
         f"{fmt_load(summary['load_average_after'])} after), so absolute figures are noisy; the ratios "
         "to `/healthz` and to a static file, measured in the same minute, are the comparable numbers.",
+        f"- Code: commit {summary.get('code', 'unknown')} of this repository (`-dirty`: with uncommitted changes).",
         f"- Load: wrk, {summary['wrk']}, one URL after another, signed in as an analyst, "
         "with `X-Forwarded-Proto: https`; gunicorn with gunicorn.conf.py and production settings (DEBUG off).",
         "- Queries: counted by a separate request through Django's test client against the same database.",

@@ -259,6 +259,7 @@ def main():
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
+        "code": run(["git", "describe", "--always", "--dirty"], capture=True),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "wrk": f"{THREADS} threads, {CONNECTIONS} connections, {DURATION} s per URL",
