@@ -9,20 +9,21 @@ first one does.
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import django_filters
 from django import forms
 from django.core import signing
-from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, Q, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django_countries import countries
 
 from pacts import vocabulary
 from pacts.models import Agreement, Event
+from pacts.search import newest_matches
 
 PAGE_SIZE = 50
 # Relevance is ranked among this many of the newest matches: ranking every match of
-# a common word reads every search document. Older matches follow, newest first.
+# a common word reads every search document. Sorting by latest event lists them all.
 RANKED_MATCHES = 1000
 # Counting stops here; the list says "1,000+" beyond.
 COUNT_LIMIT = 1000
@@ -84,7 +85,8 @@ class AgreementFilter(django_filters.FilterSet):
         return (self.form.cleaned_data.get("q") or "").strip()
 
     def filter_q(self, queryset, name, value):
-        return queryset.search(value.strip()) if value.strip() else queryset
+        # Applied last, in filter_queryset: a search's newest matches are taken from the narrowed selection.
+        return queryset
 
     def filter_party(self, queryset, name, value):
         # Each chosen party must be one of the two: one party selects its agreements,
@@ -98,6 +100,15 @@ class AgreementFilter(django_filters.FilterSet):
         return queryset
 
     def filter_queryset(self, queryset):
+        queryset = self.without_search(queryset)
+        return queryset.search(self.search_text) if self.search_text else queryset
+
+    @cached_property
+    def narrowed(self):
+        """The selection by every filter but the search (only once valid)."""
+        return self.without_search(self.queryset.all())
+
+    def without_search(self, queryset):
         queryset = super().filter_queryset(queryset)
         first, last = self.form.cleaned_data.get("year_from"), self.form.cleaned_data.get("year_to")
         if first is None and last is None:
@@ -261,17 +272,8 @@ def newest_first(agreements):
 
 
 def sorted_by(agreements, sort):
-    """`agreements` annotated with what `sort` needs, in its order.
-
-    For relevance, `agreements` must come from `AgreementQuerySet.search`, which
-    annotates `rank`; here it is replaced by the rank within the newest matches.
-    """
-    if sort == "relevance":
-        window = newest_first(agreements).values("pk")[:RANKED_MATCHES]
-        # ts_rank gives a real; as a double it reads back exactly, so a cursor compares equal to its row.
-        rank = Cast("rank", FloatField())
-        agreements = agreements.annotate(rank=Case(When(pk__in=window, then=rank), default=Value(0.0)))
-    elif sort == "status":
+    """`agreements` annotated with what `sort` needs, in its order (relevance: see `ranked_page`)."""
+    if sort == "status":
         agreements = agreements.annotate(status_rank=status_rank())
     return agreements.order_by(*[key.ordering() for key in SORTS[sort]])
 
@@ -286,7 +288,10 @@ class Page:
 
 
 def page_of(agreements, sort, after_key=None, before_key=None, size=PAGE_SIZE):
-    """The `size` agreements after `after_key` (or before `before_key`) in `sort`; one query."""
+    """The `size` agreements after `after_key` (or before `before_key`) in `sort`; one query.
+
+    Not for relevance, which ranks a search's newest matches: see `ranked_page`.
+    """
     keys = SORTS[sort]
     ordered = sorted_by(agreements, sort)
     if before_key is not None:
@@ -311,3 +316,53 @@ def approximate_count(agreements):
     """How many agreements, exactly up to COUNT_LIMIT; `(count, more)`, one query."""
     count = agreements.order_by().values("pk")[: COUNT_LIMIT + 1].count()
     return min(count, COUNT_LIMIT), count > COUNT_LIMIT
+
+
+@dataclass
+class Matches:
+    """A search's newest matches, `(pk, rank)` newest first: enough to count them and to rank them."""
+
+    rows: list
+
+    @classmethod
+    def of(cls, agreements, text):
+        """The matches of `text` among `agreements` (not yet searched); one query, bounded whatever the data."""
+        return cls(newest_matches(agreements, text, limit=max(RANKED_MATCHES, COUNT_LIMIT + 1)))
+
+    def count(self):
+        """`(count, more)` as `approximate_count` gives them."""
+        return min(len(self.rows), COUNT_LIMIT), len(self.rows) > COUNT_LIMIT
+
+    @property
+    def unranked(self):
+        """Whether some matches are older than the ranked ones."""
+        return len(self.rows) > RANKED_MATCHES
+
+    def ranked_only(self):
+        """How many matches relevance ranks, when some older ones are left out; else None."""
+        return RANKED_MATCHES if self.unranked else None
+
+
+def ranked_page(agreements, matches, after_key=None, before_key=None, size=PAGE_SIZE):
+    """A page of the newest matches by relevance (rank, then id, both descending); one query.
+
+    The order is found here among at most RANKED_MATCHES rows; only the page's rows are read.
+    """
+    ranked = sorted(((rank, pk) for pk, rank in matches.rows[:RANKED_MATCHES]), reverse=True)
+    if before_key is not None:
+        earlier = [key for key in ranked if key > tuple(before_key)]
+        more_before, chosen, more_after = len(earlier) > size, earlier[-size:], True
+    else:
+        later = [key for key in ranked if after_key is None or key < tuple(after_key)]
+        more_after, chosen, more_before = len(later) > size, later[:size], after_key is not None
+    rows = agreements.in_bulk([pk for _, pk in chosen])
+    page = []
+    for rank, pk in chosen:
+        if (agreement := rows.get(pk)) is not None:  # deleted since the matches were read
+            agreement.rank = rank
+            page.append(agreement)
+    return Page(
+        agreements=page,
+        next_cursor=make_cursor("relevance", page[-1]) if page and more_after else None,
+        previous_cursor=make_cursor("relevance", page[0]) if page and more_before else None,
+    )

@@ -292,7 +292,36 @@ def test_relevance_is_ranked_among_the_newest_matches_only(reader, monkeypatch):
         EventFactory(agreement=AgreementFactory(slug=f"new-{n}", summary="A submarine"), date=year)
     assert names_in(reader.get(f"{LIST}?q=submarine"))[0] == "old"
     monkeypatch.setattr(filters, "RANKED_MATCHES", 2)
-    assert names_in(reader.get(f"{LIST}?q=submarine"))[-1] == "old"
+    response = reader.get(f"{LIST}?q=submarine")
+    assert names_in(response) == ["new-1", "new-0"]  # equally relevant: the newer id first
+    assert "relevance ranks the 2 newest matches; sort by latest event" in response.content.decode()
+    assert names_in(reader.get(f"{LIST}?q=submarine&sort=latest")) == ["new-1", "new-0", "old"]
+
+
+def test_a_common_word_is_counted_and_ranked_within_bounds(reader, monkeypatch, django_assert_num_queries):
+    for n in range(6):
+        EventFactory(agreement=AgreementFactory(slug=f"sub-{n}", summary="A submarine"), date=f"20{10 + n}")
+    AgreementFactory(slug="other", summary="A frigate")
+    monkeypatch.setattr(filters, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(filters, "RANKED_MATCHES", 4)
+    with django_assert_num_queries(BUDGETS["search"]):
+        response = reader.get(f"{LIST}?q=submarine")
+    content = response.content.decode()
+    assert "<strong>1,000+</strong>" in content
+    assert sorted(names_in(response)) == ["sub-2", "sub-3", "sub-4", "sub-5"]  # the four newest, ranked
+    # Other orders list every match, walking the matches the way they walk the list.
+    for sort in ("name", "latest", "status"):
+        assert len(names_in(reader.get(f"{LIST}?q=submarine&sort={sort}"))) == 6
+
+
+def test_an_alias_match_counts_among_the_newest_matches(reader, gsomia, monkeypatch):
+    Alias.objects.create(agreement=gsomia, title="한일군사정보보호협정", language="ko")
+    EventFactory(agreement=gsomia, date="2030")
+    for n in range(3):
+        EventFactory(agreement=AgreementFactory(slug=f"old-{n}", summary="군사정보 older"), date="1990")
+    monkeypatch.setattr(filters, "RANKED_MATCHES", 2)
+    # The newest two: the alias match (whose document does not rank it) and the newest document match.
+    assert names_in(reader.get(f"{LIST}?q=군사정보")) == ["old-2", "kr-jp-gsomia"]
 
 
 def test_relevance_pages_follow_each_other(reader):

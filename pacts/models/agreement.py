@@ -28,11 +28,11 @@ class AgreementQuerySet(EditedQuerySet):
         """Give these agreements a new revision: open timelines refresh and cached pages miss."""
         return self.update(**derived_columns())
 
-    def search(self, text):
+    def search(self, text, common=False):
         """Matching agreements, annotated with `rank`; see pacts.search."""
         from pacts.search import search
 
-        return search(self, text)
+        return search(self, text, common)
 
     def citing(self, sources):
         """Agreements that cite any of these sources, directly or through an event."""

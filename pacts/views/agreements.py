@@ -1,6 +1,6 @@
 import re
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.contrib.postgres.search import SearchHeadline
 from django.db import IntegrityError, connection, transaction
 from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,10 +15,19 @@ from django_countries import countries
 
 from pacts.access import editor_required, reader_required
 from pacts.conflicts import refused_edit
-from pacts.filters import SORT_CHOICES, AgreementFilter, ListPageForm, approximate_count, page_of
+from pacts.filters import (
+    SORT_CHOICES,
+    AgreementFilter,
+    ListPageForm,
+    Matches,
+    approximate_count,
+    page_of,
+    ranked_page,
+)
 from pacts.forms import AgreementCitationFormSet, AgreementForm, AliasFormSet, RelationFormSet
 from pacts.models import Agreement, EditConflict
 from pacts.models.editing import stamped
+from pacts.search import search_words
 from pacts.views.timeline import is_partial
 
 # ts_headline's selection markers: characters from the private use area, which the
@@ -43,20 +52,27 @@ def agreement_list(request):
         [(k, v) for k, values in request.GET.lists() if k not in ("after", "before") for v in values if v]
     )
     sort = page_form.cleaned_data["sort"]
-    page = page_of(
-        selected.qs,
-        sort,
-        after_key=page_form.cleaned_data["after"] or None,
-        before_key=page_form.cleaned_data["before"] or None,
-    )
+    cursors = {
+        "after_key": page_form.cleaned_data["after"] or None,
+        "before_key": page_form.cleaned_data["before"] or None,
+    }
+    # A search is counted and ranked among its newest matches only: a common word matches nearly everything.
+    matches = Matches.of(selected.narrowed, selected.search_text) if selected.search_text else None
+    if sort == "relevance":
+        page = ranked_page(selected.narrowed, matches, **cursors)
+    elif matches is not None:
+        page = page_of(selected.narrowed.search(selected.search_text, common=matches.unranked), sort, **cursors)
+    else:
+        page = page_of(selected.qs, sort, **cursors)
     if selected.search_text:
         highlight(page.agreements, selected.search_text)
-    count, more = approximate_count(selected.qs)
+    count, more = matches.count() if matches else approximate_count(selected.qs)
     context |= {
         "page": page,
         "sort": sort,
         "count": count,
         "more": more,
+        "ranked_only": matches.ranked_only() if matches else None,
         "searching": bool(selected.search_text),
         "filtered": selected.is_filtered,
         # Only an expected event can start after today: an event that occurred cannot.
@@ -129,9 +145,7 @@ def highlight(agreements, text):
             agreement.summary_marked = mark_terms(excerpt(agreement.summary, terms), terms)
         return
     # ts_headline finds the stemmed words the search matched ("approves" marks "approval").
-    words = SearchQuery(text, config="english", search_type="websearch") | SearchQuery(
-        text, config="simple", search_type="websearch"
-    )
+    words = search_words(text)
     options = {"config": "english", "start_sel": MARK_START, "stop_sel": MARK_STOP}
     headlines = Agreement.objects.filter(pk__in=[agreement.pk for agreement in agreements]).annotate(
         short_name_marked=SearchHeadline("short_name", words, highlight_all=True, **options),
