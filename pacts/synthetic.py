@@ -42,6 +42,7 @@ from django_countries import countries
 
 from pacts import vocabulary
 from pacts.dates import DAY, MONTH, YEAR, Period
+from pacts.durations import step_dates
 from pacts.models.source import normalise_headline
 from pacts.vocabulary import JOINT, KIND_POSITION, Step, derive_status
 
@@ -394,7 +395,8 @@ def copy_text(value):
 COLUMNS = {
     "pacts_agreement": (
         "id slug title short_name summary kind legal_form entry_into_force party_a_id party_b_id status notice "
-        "revision changed_at latest_event_on created_at updated_at"
+        "revision changed_at latest_event_on created_at updated_at "
+        "signed_on in_force_on party_a_approved_on party_b_approved_on"
     ),
     "pacts_alias": "id agreement_id title language note",
     "pacts_relation": "id agreement_id other_id relation",
@@ -551,6 +553,15 @@ class SyntheticWorld:
             [Step(e.kind, e.status, e.period.start if e.period else None, e.id) for e in events], entry_into_force
         )
         latest = max((e.period.start for e in events if e.period), default=None)
+        # The step dates Agreement.store_status would store (pacts.durations).
+        step_days = step_dates(
+            (
+                (e.kind, e.status, e.lane, e.period.start if e.period else None, e.period.precision if e.period else "")
+                for e in events
+            ),
+            a,
+            b,
+        )
         self.totals.statuses[status] = self.totals.statuses.get(status, 0) + 1
 
         names = {a: country_name(a), b: country_name(b), JOINT: "Both sides"}
@@ -579,6 +590,7 @@ class SyntheticWorld:
             latest.isoformat() if latest else NULL,
             created,
             changed,
+            *(day.isoformat() if day else NULL for day in step_days),
         )
         aliases = self.aliases(agreement_id, a, b, kind)
         pool = []

@@ -1,10 +1,12 @@
 """The party page: a party's agreements by kind and status, its counterparts, its domestic steps and their durations."""
 
+import importlib
 from datetime import date
 
 import pytest
+from django.db import connection
 
-from pacts import vocabulary
+from pacts import synthetic, vocabulary
 from pacts.models import Agreement, Event, Party
 from pacts.views.parties import medians_in_python, step_medians, step_pairs
 from tests.factories import AgreementFactory, EventFactory
@@ -218,3 +220,50 @@ def test_long_lists_are_capped_and_point_to_the_whole_list(reader, db):
     assert '<a href="/agreements/?party=JP">see all 300 in the list</a>' in content
     assert section(content, "steps").count("<li ") == 100
     assert "(the 100 newest)" in content
+
+
+# The step dates are stored on the agreement by every write, by the migration and by the bulk seed
+
+
+STEP_DATES = ("signed_on", "in_force_on", "party_a_approved_on", "party_b_approved_on")
+
+
+def stored_step_dates():
+    return {row[0]: row[1:] for row in Agreement.objects.order_by("slug").values_list("slug", *STEP_DATES)}
+
+
+def test_every_write_to_the_events_stores_the_step_dates(japan):
+    gsomia = Agreement.objects.get(slug="kr-jp-gsomia")
+    assert [str(day) for day in (gsomia.signed_on, gsomia.in_force_on)] == ["2020-01-11", "2020-02-10"]
+    approvals = (gsomia.party_a_approved_on, gsomia.party_b_approved_on)
+    assert [str(day) for day in approvals] == ["2020-01-05", "2020-01-01"]  # Korea's, then Japan's
+    acsa = Agreement.objects.get(slug="kr-jp-acsa")
+    assert (str(acsa.signed_on), acsa.in_force_on, acsa.party_b_approved_on) == ("2016-06-01", None, None)
+
+    signature = gsomia.events.get(kind="signature")
+    signature.date = "2020-01-21"
+    signature.save()
+    assert Agreement.objects.get(slug="kr-jp-gsomia").signed_on == date(2020, 1, 21)
+    signature.delete()
+    assert Agreement.objects.values_list(*STEP_DATES).get(slug="kr-jp-gsomia") == (None, None, None, None)
+
+
+def test_the_migration_fills_the_step_dates_as_store_status_does(japan):
+    migration = importlib.import_module("pacts.migrations.0010_derived_step_dates_and_dashboard_indexes")
+    stored = stored_step_dates()
+    assert sum(day is not None for days in stored.values() for day in days) == 8
+    Agreement.objects.update(**dict.fromkeys(STEP_DATES))
+    with connection.cursor() as cursor:
+        for sql in (migration.SIGNED_ON, migration.IN_FORCE_ON, migration.APPROVED_ON):
+            cursor.execute(sql)
+    assert stored_step_dates() == stored
+
+
+def test_the_bulk_seed_stores_the_step_dates_store_status_would(db):
+    synthetic.seed(agreements=80, events_per_agreement=8, seed=3, today=date(2026, 11, 30))
+    seeded = stored_step_dates()
+    assert sum(days[0] is not None for days in seeded.values()) > 10
+    assert sum(days[2] is not None or days[3] is not None for days in seeded.values()) > 5
+    for agreement in Agreement.objects.all():
+        agreement.store_status()
+    assert stored_step_dates() == seeded

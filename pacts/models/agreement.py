@@ -7,6 +7,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from pacts import vocabulary
+from pacts.durations import step_dates
 from pacts.models.editing import Edited, EditedQuerySet
 from pacts.search import SearchDocumentField, rebuilt_document
 from pacts.vocabulary import Step, derive_status
@@ -18,6 +19,9 @@ def derived_columns(**values):
     if (document := rebuilt_document()) is not None:
         values["search_document"] = document
     return values
+
+
+STEP_DATE_FIELDS = ("signed_on", "in_force_on", "party_a_approved_on", "party_b_approved_on")
 
 
 class AgreementQuerySet(EditedQuerySet):
@@ -79,12 +83,19 @@ class Agreement(Edited):
     latest_event_on = models.DateField(
         null=True, blank=True, editable=False, help_text="Start of the latest dated event."
     )
+    # The days a party's step durations measure (pacts.durations), so its medians are one aggregate.
+    signed_on = models.DateField(null=True, blank=True, editable=False)
+    in_force_on = models.DateField(null=True, blank=True, editable=False)
+    party_a_approved_on = models.DateField(null=True, blank=True, editable=False)
+    party_b_approved_on = models.DateField(null=True, blank=True, editable=False)
     search_document = SearchDocumentField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     # Written only by store_status() and touch(), never from a possibly stale instance.
-    DERIVED_FIELDS = frozenset({"status", "notice", "revision", "changed_at", "latest_event_on", "search_document"})
+    DERIVED_FIELDS = frozenset(
+        {"status", "notice", "revision", "changed_at", "latest_event_on", "search_document", *STEP_DATE_FIELDS}
+    )
 
     objects = AgreementManager()
     history = HistoricalRecords(
@@ -94,6 +105,7 @@ class Agreement(Edited):
             "revision",
             "changed_at",
             "latest_event_on",
+            *STEP_DATE_FIELDS,
             "search_document",
             "updated_at",
         ]
@@ -102,7 +114,11 @@ class Agreement(Edited):
     class Meta:
         ordering = ["title"]
         # The list's sorts, walked by cursor (the latest-event one is in migration 0007, PostgreSQL only).
-        indexes = [models.Index(fields=["short_name", "id"], name="agreement_by_name")]
+        indexes = [
+            models.Index(fields=["short_name", "id"], name="agreement_by_name"),
+            # The network's count per pair and kind, read from the index alone.
+            models.Index(fields=["party_a", "party_b", "kind", "status"], name="agreement_pair_kind"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(party_a=models.F("party_b")), name="agreement_two_distinct_parties"
@@ -178,13 +194,17 @@ class Agreement(Edited):
         The one code path every write to the agreement or its events calls, in the
         same transaction as the write.
         """
-        steps = self.steps()
+        rows = list(self.events.values_list("kind", "status", "lane", "date_start", "date_precision", "id"))
+        steps = [Step(row[0], row[1], row[3], row[5]) for row in rows]
         status, notice = derive_status(steps, self.entry_into_force)
         latest = max((step.start for step in steps if step.start), default=None)
+        dates = step_dates((row[:5] for row in rows), self.party_a_id, self.party_b_id)._asdict()
         Agreement.objects.filter(pk=self.pk).update(
-            **derived_columns(status=status, notice=notice, latest_event_on=latest)
+            **derived_columns(status=status, notice=notice, latest_event_on=latest, **dates)
         )
         self.status, self.notice, self.latest_event_on = status, notice, latest
+        for name, value in dates.items():
+            setattr(self, name, value)
 
 
 class Alias(models.Model):

@@ -29,7 +29,7 @@ class EventQuerySet(EditedQuerySet):
         """Expected events with no resolver whose deadline (`not_after`, else the period's end) has passed."""
         today = today or timezone.localdate()
         return self.annotate(due=Coalesce("not_after", "date_end")).filter(
-            status="expected", due__lt=today, resolved_by__isnull=True
+            ~models.Exists(Event.objects.filter(resolves=models.OuterRef("pk"))), status="expected", due__lt=today
         )
 
     def with_first_reported(self):
@@ -82,6 +82,22 @@ class Event(Edited):
             # A party's domestic steps across agreements; feeds of the latest changes.
             models.Index(fields=["lane", "date_start"], name="event_lane_date"),
             models.Index(fields=["-updated_at", "-id"], name="event_latest_change"),
+            # The dashboard's recent events, newest first.
+            models.Index(
+                models.F("date_start").desc(),
+                models.F("kind_position").desc(),
+                models.F("id").desc(),
+                name="event_by_date",
+            ),
+            # Open expectations by deadline (the dashboard's upcoming and overdue), walked until the list is full.
+            models.Index(
+                Coalesce("not_after", "date_end"),
+                "id",
+                condition=models.Q(status="expected"),
+                name="event_expected_due",
+            ),
+            # The expectations page's indexes and the party page's event_lane_latest are in migration 0010,
+            # PostgreSQL only (NULLS LAST and INCLUDE).
         ]
         constraints = [
             # Target of the composite foreign key (agreement, resolves) that keeps

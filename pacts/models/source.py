@@ -126,6 +126,8 @@ class Source(Edited):
 
     class Meta:
         ordering = ["-published_on", "key"]
+        # The dashboard's newest sources.
+        indexes = [models.Index(models.F("created_at").desc(), models.F("id").desc(), name="source_latest_created")]
         constraints = [
             models.UniqueConstraint(
                 fields=["url", "version"],

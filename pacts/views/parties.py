@@ -8,7 +8,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
+    DateField,
     F,
     FloatField,
     Func,
@@ -26,15 +26,13 @@ from django.views.decorators.http import require_GET
 
 from pacts import vocabulary
 from pacts.access import reader_required
-from pacts.dates import DAY, Period
+from pacts.dates import Period
 from pacts.models import Agreement, Event, Party
 
 CODE = re.compile(r"[A-Z]{2}")
 AGREEMENTS_SHOWN = 200
 STEPS_SHOWN = 100
 EVENT_STATUS_LABELS = dict(vocabulary.EVENT_STATUSES)
-# The same start as the timeline's per-party progress: what came before was approved for other talks.
-REOPENING_KINDS = ("negotiation-opened", "negotiation-resumed")
 
 
 class Median(Aggregate):
@@ -121,34 +119,16 @@ def domestic_steps(party):
 
 
 def step_pairs(party):
-    """The party's agreements annotated with the three days that its step durations measure.
+    """The party's agreements with the three days that its step durations measure.
 
-    Per agreement: `signed_on`, its first occurred signature; `approved_on`, the
-    party's latest occurred cabinet approval on or before that signature, unless
-    talks opened or resumed after it (it approved a text that was then renegotiated);
-    `in_force_on`, the first occurred entry into force on or after the signature.
-    Only events dated to the day count: a month or a year cannot be measured in days.
+    `signed_on` and `in_force_on` are stored on the agreement, and `approved_on` is
+    the party's own of the two stored approvals: see pacts.durations for which
+    events count.
     """
-    occurred = Event.objects.filter(agreement=OuterRef("pk"), status=vocabulary.OCCURRED, date_precision=DAY)
-    signature = occurred.filter(kind="signature").order_by("date_start", "id")
-    talks_reopened = Event.objects.filter(
-        agreement=OuterRef(OuterRef("pk")),
-        kind__in=REOPENING_KINDS,
-        status=vocabulary.OCCURRED,
-        date_start__gt=OuterRef("date_start"),
-        date_start__lte=OuterRef(OuterRef("signed_on")),
+    approved_on = Case(
+        When(party_a=party, then=F("party_a_approved_on")), default=F("party_b_approved_on"), output_field=DateField()
     )
-    approval = occurred.filter(kind="cabinet-approval", lane=party.code, date_start__lte=OuterRef("signed_on"))
-    approval = approval.exclude(Exists(talks_reopened))
-    entry = occurred.filter(kind="entry-into-force", date_start__gte=OuterRef("signed_on"))
-    return (
-        agreements_of(party)
-        .annotate(signed_on=Subquery(signature.values("date_start")[:1]))
-        .annotate(
-            approved_on=Subquery(approval.order_by("-date_start", "-id").values("date_start")[:1]),
-            in_force_on=Subquery(entry.order_by("date_start", "id").values("date_start")[:1]),
-        )
-    )
+    return agreements_of(party).annotate(approved_on=approved_on)
 
 
 def step_medians(party):
