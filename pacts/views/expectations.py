@@ -70,9 +70,9 @@ def expectations(request):
 
     selected = form.filter(outcomes.expectations(Event.objects.all()))
     rows = list(
-        selected.select_related("agreement", "resolved_by").order_by(
-            F("due").desc(nulls_last=True), "-date_start", "-id"
-        )[:ROWS]
+        selected.select_related("agreement", "resolved_by")
+        .defer("agreement__search_document")
+        .order_by(F("due").desc(nulls_last=True), "-date_start", "-id")[:ROWS]
     )
     for event in rows:
         event.lane_label = lane_label(event.lane)
