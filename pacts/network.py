@@ -30,6 +30,8 @@ MARGIN = 180  # around the circle, for labels
 LABEL_LENGTH = 24  # characters; longer names are shortened, the full name is in the tooltip
 BEND = 0.4  # how far an edge's middle is pulled towards the centre (0 straight, 1 through it)
 GAP = 1.5  # between the middles of parallel edges
+# Beyond a few hundred lines the picture is a tangle nobody can read, and the page would grow with the data.
+LINKS_DRAWN = 300
 
 
 class Link(NamedTuple):
@@ -77,6 +79,25 @@ class Drawing:
     radius: float
     nodes: tuple
     edges: tuple
+    links: int = 0  # (pair, kind) links, drawn or not
+    parties: int = 0  # with any link, drawn or not
+
+    @property
+    def links_not_drawn(self):
+        return self.links - len(self.edges)
+
+
+class Row(NamedTuple):
+    """One (pair, kind) of the table beside the picture."""
+
+    a: str
+    b: str
+    a_name: str
+    b_name: str
+    kind: str
+    kind_label: str
+    count: int
+    colour: str
 
 
 def _round(value):
@@ -167,23 +188,32 @@ def offsets(widths):
     return result
 
 
-def draw(links, names=None):
+def strongest(merged):
+    """The merged links' keys, most agreements first, ties by the pair's codes and the kind's order."""
+    return sorted(merged, key=lambda key: (-merged[key], key[0], key[1], KIND_POSITION.get(key[2], len(KIND_POSITION))))
+
+
+def draw(links, names=None, limit=None):
     """Lay out the parties and links; a Drawing whose coordinates go straight into SVG attributes.
 
-    Nodes: one per party that has a link, on a circle that grows with their number.
-    Edges: one per (pair, kind), widths by count; the kinds of one pair are drawn
-    side by side in vocabulary order. Edges are listed widest first, so thin ones
-    stay visible on top.
+    Only the `limit` (pair, kind) links with the most agreements are drawn; the
+    table lists them all. Nodes: one per party of a drawn link, on a circle that
+    grows with their number, sized by all of the party's agreements. Edges: one per
+    drawn link, widths by count; the kinds of one pair are drawn side by side in
+    vocabulary order. Edges are listed widest first, so thin ones stay visible on top.
     """
-    names = names or {}
+    names, limit = names or {}, LINKS_DRAWN if limit is None else limit
     merged = merge(links)
     counts = {}
     for (a, b, _), count in merged.items():
         counts[a] = counts.get(a, 0) + count
         counts[b] = counts.get(b, 0) + count
-    radius = _round(max(RADIUS, len(counts) * LABEL_SPACING / (2 * math.pi)))
+    link_count = len(merged)
+    merged = {key: merged[key] for key in strongest(merged)[:limit]}
+    drawn_counts = {code: counts[code] for a, b, _ in merged for code in (a, b)}
+    radius = _round(max(RADIUS, len(drawn_counts) * LABEL_SPACING / (2 * math.pi)))
     centre = _round(radius + MARGIN)
-    nodes = place_nodes(counts, names, radius, centre)
+    nodes = place_nodes(drawn_counts, names, radius, centre)
 
     pairs = {}
     for a, b, kind in sorted(merged, key=lambda key: (key[0], key[1], KIND_POSITION.get(key[2], len(KIND_POSITION)))):
@@ -209,5 +239,30 @@ def draw(links, names=None):
             )
     edges.sort(key=lambda edge: (-edge.count, edge.a, edge.b, KIND_POSITION.get(edge.kind, len(KIND_POSITION))))
     return Drawing(
-        size=_round(2 * centre), centre=centre, radius=radius, nodes=tuple(nodes.values()), edges=tuple(edges)
+        size=_round(2 * centre),
+        centre=centre,
+        radius=radius,
+        nodes=tuple(nodes.values()),
+        edges=tuple(edges),
+        links=link_count,
+        parties=len(counts),
     )
+
+
+def rows(links, names=None):
+    """Every (pair, kind) with its number of agreements, most first, for the table."""
+    names = names or {}
+    merged = merge(links)
+    return [
+        Row(
+            a,
+            b,
+            names.get(a, a),
+            names.get(b, b),
+            kind,
+            KIND_LABELS.get(kind, kind),
+            merged[(a, b, kind)],
+            PALETTE.get(kind, PALETTE["other"]),
+        )
+        for a, b, kind in strongest(merged)
+    ]

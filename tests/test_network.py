@@ -242,3 +242,38 @@ def test_the_page_runs_a_constant_number_of_queries(reader, django_assert_num_qu
     with django_assert_num_queries(4):  # session, user, groups; the grouped count
         response = reader.get("/network/")
     assert response.status_code == 200
+
+
+# A large network: the strongest links drawn, every link in the table
+
+
+def test_only_the_strongest_links_are_drawn_and_the_others_are_counted():
+    links = [Link("JP", "KR", "logistics", 5), Link("JP", "US", "other", 3), Link("AU", "PH", "other", 1)]
+    drawing = draw(links, limit=2)
+    assert [(edge.a, edge.b, edge.count) for edge in drawing.edges] == [("JP", "KR", 5), ("JP", "US", 3)]
+    assert (drawing.links, drawing.links_not_drawn, drawing.parties) == (3, 1, 5)
+    # Parties of links not drawn are not drawn either; those drawn are sized by all their agreements.
+    assert {node.code: node.count for node in drawing.nodes} == {"JP": 8, "KR": 5, "US": 3}
+
+
+def test_a_large_network_draws_the_strongest_links_and_says_how_many_are_not(reader, monkeypatch):
+    monkeypatch.setattr("pacts.network.LINKS_DRAWN", 2)
+    make_pairs()
+    response = reader.get("/network/")
+    assert svg_of(response).count("<path ") == 2
+    assert "Only the 2 links with the most agreements are drawn: 1 more pair and kind" in response.content.decode()
+    assert table_of(response).count("<tr>") == 1 + 3  # the table lists them all
+
+
+def test_the_table_comes_in_pages_that_keep_the_filters(reader, monkeypatch):
+    monkeypatch.setattr("pacts.views.network.TABLE_ROWS", 2)
+    make_pairs()
+    first = reader.get("/network/?kind=logistics&kind=intelligence-sharing")
+    assert table_of(first).count("<tr>") == 1 + 2
+    assert 'href="?kind=logistics&amp;kind=intelligence-sharing&amp;page=2"' in first.content.decode()
+    second = reader.get("/network/?kind=logistics&kind=intelligence-sharing&page=2")
+    assert table_of(second).count("<tr>") == 1 + 1
+    assert "rows 3–3" in table_of(second)
+    # Any other page number gets a page, never an error.
+    for page in ("0", "99", "x", "%00"):
+        assert reader.get(f"/network/?page={page}").status_code == 200

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.paginator import Paginator
 from django.db.models import CharField, Count, F
 from django.db.models.functions import Greatest, Least
 from django.shortcuts import render
@@ -9,10 +10,11 @@ from django.views.decorators.vary import vary_on_headers
 from pacts import vocabulary
 from pacts.access import reader_required
 from pacts.models import Agreement, Party
-from pacts.network import PALETTE, Link, draw
+from pacts.network import PALETTE, Link, draw, rows
 from pacts.views.timeline import is_partial
 
 TEMPLATE = "pacts/network.html"
+TABLE_ROWS = 250
 
 
 class NetworkFilterForm(forms.Form):
@@ -47,7 +49,7 @@ def links_between_parties(agreements):
             b=Greatest("party_a", "party_b", output_field=CharField()),
             link_kind=F("kind"),
         )
-        .annotate(count=Count("id"))
+        .annotate(count=Count("*"))
         .order_by("a", "b", "link_kind")
         .values_list("a", "b", "link_kind", "count")
     )
@@ -63,12 +65,19 @@ def network(request):
         return render(request, TEMPLATE, {"form": form}, status=400)
     links = links_between_parties(form.filter(Agreement.objects.all()))
     codes = {code for link in links for code in (link.a, link.b)}
-    drawing = draw(links, names={code: Party(code=code).name for code in codes})
+    names = {code: Party(code=code).name for code in codes}
+    table = Paginator(rows(links, names), TABLE_ROWS).get_page(request.GET.get("page"))
+    other_pages = request.GET.copy()
+    other_pages.pop("page", None)
     context = {
         "form": form,
-        "drawing": drawing,
+        "drawing": draw(links, names),
+        "table": table,
+        "page_query": other_pages.urlencode(),
         "legend": [(kind, label, PALETTE[kind]) for kind, label in vocabulary.AGREEMENT_KINDS],
         "total": sum(link.count for link in links),
         "list_url": reverse("agreement-list"),
+        # One reverse() for every party link, not one per link: the page has thousands.
+        "party_url": reverse("party", args=["XX"]).removesuffix("XX/"),
     }
     return render(request, TEMPLATE + "#network" if is_partial(request) else TEMPLATE, context)
