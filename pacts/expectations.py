@@ -7,13 +7,16 @@ is read from the event that resolves it, if any. The outcome and the slippage ar
 SQL expressions, so the page can filter, count and take medians in the database.
 """
 
+import hashlib
 import statistics
 
+from django.core.cache import cache
 from django.db import connection, models
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from pacts.models import Agreement
 from pacts.vocabulary import RESOLVABLE_STATUSES
 
 MET_ON_TIME = "met-on-time"
@@ -36,6 +39,8 @@ OUTCOMES = (
     (OVERDUE, "Overdue"),
 )
 OUTCOME_LABELS = dict(OUTCOMES)
+# How long a summary is kept, at most: see data_version for why it is not kept for ever.
+SUMMARY_TIMEOUT = 10 * 60
 
 
 class DaysBetween(models.Func):
@@ -133,3 +138,33 @@ def median_slippage_by_lane(expectations, in_sql=None):
     for lane, days in met.values_list("lane", "slippage"):
         by_lane.setdefault(lane, []).append(days)
     return {lane: float(statistics.median(days)) for lane, days in by_lane.items()}
+
+
+def data_version():
+    """A text that changes with every write to any agreement or its events, from one query over two indexes.
+
+    The newest `changed_at` (every write stores it, through `store_status` or
+    `touch`) and the number of agreements (a deletion stores nothing). `changed_at`
+    is when the writing transaction began, so a long write that commits after a
+    shorter, later one leaves the version as it was: the summaries' timeout bounds
+    how long that goes unseen.
+    """
+    row = Agreement.objects.order_by().aggregate(newest=Max("changed_at"), count=Count("*"))
+    return f"{row['newest'].isoformat() if row['newest'] else '-'}/{row['count']}"
+
+
+def summary(expectations, selection, today):
+    """`(outcome_counts(expectations), median_slippage_by_lane(expectations))`, cached.
+
+    Both aggregate every expectation selected, so they grow with the data; they are
+    kept under a key made of the data version, `today` (pending turns overdue) and
+    `selection` (a text naming the filters), so any change makes a new key and
+    nothing needs invalidating.
+    """
+    digest = hashlib.sha256(selection.encode()).hexdigest()[:16]
+    key = f"expectations-summary:{data_version()}:{today.isoformat()}:{digest}"
+    if (cached := cache.get(key)) is not None:
+        return cached
+    result = (outcome_counts(expectations), median_slippage_by_lane(expectations))
+    cache.set(key, result, timeout=SUMMARY_TIMEOUT)
+    return result

@@ -181,8 +181,38 @@ def test_the_table_is_capped_with_the_latest_deadlines_first(reader, agreement, 
 @pytest.mark.parametrize("agreements", [3, 300])
 def test_the_page_runs_a_constant_number_of_queries(reader, django_assert_num_queries, agreements):
     bulk_agreements(agreements)
-    # session, user, groups; rows, outcome counts, medians
-    with django_assert_num_queries(6):
+    # session, user, groups; rows, the data version, outcome counts, medians
+    with django_assert_num_queries(7):
         response = reader.get(URL)
     assert response.status_code == 200
     assert response.content.decode().count('<tr class="outcome-') == min(4 * agreements, 200)
+    with django_assert_num_queries(5):  # the counts and medians now come from the cache
+        again = reader.get(URL)
+    assert shown_counts(again.content.decode()) == shown_counts(response.content.decode())
+
+
+def shown_counts(content):
+    """The outcome counts as the page shows them: {outcome: number}."""
+    pattern = r'<li class="outcome-([a-z-]+)">.*?<span class="count">(\d+)</span>'
+    return {key: int(n) for key, n in re.findall(pattern, content)}
+
+
+def test_the_counts_are_cached_until_any_agreement_or_event_changes(reader, agreement, every_outcome):
+    assert shown_counts(reader.get(URL).content.decode())["overdue"] == 1
+    expect(agreement, "2022-02", summary="Another overdue")  # saving an event stores a new changed_at
+    assert shown_counts(reader.get(URL).content.decode())["overdue"] == 2
+    AgreementFactory(party_a_id="US", party_b_id="JP")
+    Event.objects.filter(summary="Another overdue").delete()  # a bulk delete, no store_status: the count tells
+    assert shown_counts(reader.get(URL).content.decode())["overdue"] == 1
+
+
+def test_the_cache_key_tells_filters_and_days_apart(agreement, every_outcome):
+    events = outcomes.expectations(Event.objects.all())
+    today = timezone.localdate()
+    everything = outcomes.summary(events, "", today)
+    only_japan = outcomes.summary(events.filter(lane="JP"), "lane=JP", today)
+    assert sum(n for _, _, n in everything[0]) == 8
+    assert sum(n for _, _, n in only_japan[0]) == 0
+    # A day later the same filters are counted again: a pending expectation may be overdue by then.
+    later = outcomes.summary(events.none(), "", today + timedelta(days=1))
+    assert sum(n for _, _, n in later[0]) == 0

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from pacts import vocabulary
+from pacts import revisions, vocabulary
 from pacts.durations import step_dates
 from pacts.models.editing import Edited, EditedQuerySet
 from pacts.search import SearchDocumentField, rebuilt_document
@@ -30,7 +30,9 @@ class AgreementQuerySet(EditedQuerySet):
 
     def touch(self):
         """Give these agreements a new revision: open timelines refresh and cached pages miss."""
-        return self.update(**derived_columns())
+        touched = self.update(**derived_columns())
+        revisions.remember(self)
+        return touched
 
     def search(self, text, common=False):
         """Matching agreements, annotated with `rank`; see pacts.search."""
@@ -118,6 +120,8 @@ class Agreement(Edited):
             models.Index(fields=["short_name", "id"], name="agreement_by_name"),
             # The network's count per pair and kind, read from the index alone.
             models.Index(fields=["party_a", "party_b", "kind", "status"], name="agreement_pair_kind"),
+            # The newest change of all, part of the key of cached summaries (pacts.expectations.data_version).
+            models.Index(fields=["changed_at"], name="agreement_changed_at"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -202,6 +206,7 @@ class Agreement(Edited):
         Agreement.objects.filter(pk=self.pk).update(
             **derived_columns(status=status, notice=notice, latest_event_on=latest, **dates)
         )
+        revisions.remember(Agreement.objects.filter(pk=self.pk))
         self.status, self.notice, self.latest_event_on = status, notice, latest
         for name, value in dates.items():
             setattr(self, name, value)

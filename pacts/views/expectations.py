@@ -1,6 +1,8 @@
 from django import forms
 from django.db.models import F, Q
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 from django_countries import countries
 
@@ -52,6 +54,10 @@ class ExpectationFilterForm(forms.Form):
             events = events.filter(outcome=data["outcome"])
         return events
 
+    def selection(self):
+        """The filters chosen, as a text that names them exactly."""
+        return urlencode(sorted(self.cleaned_data.items()))
+
     @property
     def is_filtered(self):
         return any(self.cleaned_data.get(name) for name in self.fields)
@@ -68,7 +74,8 @@ def expectations(request):
     if not form.is_valid():
         return render(request, TEMPLATE, {"form": form}, status=400)
 
-    selected = form.filter(outcomes.expectations(Event.objects.all()))
+    today = timezone.localdate()
+    selected = form.filter(outcomes.expectations(Event.objects.all(), today))
     rows = list(
         selected.select_related("agreement", "resolved_by")
         .defer("agreement__search_document")
@@ -77,9 +84,9 @@ def expectations(request):
     for event in rows:
         event.lane_label = lane_label(event.lane)
         event.outcome_label = outcomes.OUTCOME_LABELS[event.outcome]
-    counts = outcomes.outcome_counts(selected)
+    counts, medians_by_lane = outcomes.summary(selected, form.selection(), today)
     medians = sorted(
-        ((lane_label(lane), median) for lane, median in outcomes.median_slippage_by_lane(selected).items()),
+        ((lane_label(lane), median) for lane, median in medians_by_lane.items()),
         key=lambda pair: (pair[0] == "Joint", pair[0]),
     )
     total = sum(n for _, _, n in counts)
