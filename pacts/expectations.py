@@ -166,8 +166,8 @@ def summary(expectations, selection, today):
     `selection` (a text naming the filters), so any change makes a new key and
     nothing needs invalidating.
     """
-    digest = hashlib.sha256(selection.encode()).hexdigest()[:16]
-    key = f"expectations-summary:{data_version()}:{today.isoformat()}:{digest}"
+    named = f"{data_version()}|{today.isoformat()}|{selection}"
+    key = f"expectations-summary:{hashlib.sha256(named.encode()).hexdigest()}"
     if (cached := cache.get(key)) is not None:
         return cached
     result = (outcome_counts(expectations), median_slippage_by_lane(expectations))
