@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete, pre_save
 
 
 class PactsConfig(AppConfig):
@@ -8,12 +8,23 @@ class PactsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
         from simple_history.signals import pre_create_historical_record
 
+        from pacts import revisions, roles
         from pacts.history import reason_for_admin_changes
+        from pacts.models import Agreement
 
+        User = get_user_model()
         post_migrate.connect(restore_reference_data, sender=self)
-        m2m_changed.connect(keep_staff_in_step_with_admin_group, sender=get_user_model().groups.through)
+        m2m_changed.connect(keep_staff_in_step_with_admin_group, sender=User.groups.through)
+        # Cached roles and revisions (with a shared cache): see pacts.roles and pacts.revisions.
+        m2m_changed.connect(roles.forget_members_roles, sender=User.groups.through)
+        post_save.connect(roles.forget_group_roles, sender=Group)
+        pre_delete.connect(roles.forget_group_roles, sender=Group)
+        post_save.connect(roles.forget_user_role, sender=User)
+        pre_save.connect(revisions.forget_old_slug, sender=Agreement)
+        post_delete.connect(revisions.forget_deleted, sender=Agreement)
         pre_create_historical_record.connect(reason_for_admin_changes)
 
 

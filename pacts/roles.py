@@ -7,6 +7,9 @@ admin    everything on Pacts' models, plus users and groups; is_staff follows it
          reads sign-in records and unlocks throttled sign-ins (django-axes).
 """
 
+from django.conf import settings
+from django.core.cache import cache
+
 ANALYST, EDITOR, ADMIN = "analyst", "editor", "admin"
 ROLES = (ANALYST, EDITOR, ADMIN)
 
@@ -50,13 +53,66 @@ def ensure_roles(apps, using="default"):
 
 
 def role_of(user):
-    """The highest role a user has, or None for anonymous visitors and users without one."""
+    """The highest role a user has, or None for anonymous visitors and users without one.
+
+    With a shared cache (settings.PACTS_SHARED_CACHE) the role is kept there per user,
+    so a request reads no groups; every change of groups or of `is_superuser` marks
+    the users concerned ASK_DATABASE (see `forget_roles`) before it commits.
+    """
     if not user.is_authenticated:
         return None
     # Views and templates ask several times per request; the groups are read once.
     if not hasattr(user, "_pacts_role"):
-        names = {group.name for group in user.groups.all()}
-        user._pacts_role = (
-            ADMIN if user.is_superuser else next((r for r in (ADMIN, EDITOR, ANALYST) if r in names), None)
-        )
+        cached = cache.get(role_key(user.pk)) if settings.PACTS_SHARED_CACHE else None
+        if cached is not None and cached != ASK_DATABASE:
+            user._pacts_role = cached or None
+        else:
+            names = {group.name for group in user.groups.all()}
+            user._pacts_role = (
+                ADMIN if user.is_superuser else next((r for r in (ADMIN, EDITOR, ANALYST) if r in names), None)
+            )
+            if cached is None and settings.PACTS_SHARED_CACHE:
+                # add, not set: a change marked meanwhile is never overwritten by what was read before it.
+                cache.add(role_key(user.pk), user._pacts_role or "", timeout=ROLE_TIMEOUT)
     return user._pacts_role
+
+
+# A cached role lives an hour; after a change the users concerned read their groups for ten
+# minutes, longer than any transaction that could still commit the change, or a replica's lag.
+ROLE_TIMEOUT = 60 * 60
+CHANGING_TIMEOUT = 10 * 60
+ASK_DATABASE = "ask-database"
+
+
+def role_key(user_id):
+    return f"role:{user_id}"
+
+
+def forget_roles(user_ids):
+    """These users' groups or superuser flag are changing: read their role from the database for a while."""
+    if settings.PACTS_SHARED_CACHE and user_ids:
+        cache.set_many({role_key(pk): ASK_DATABASE for pk in user_ids}, timeout=CHANGING_TIMEOUT)
+
+
+def forget_members_roles(sender, instance, action, reverse, pk_set, **kwargs):
+    """m2m_changed of User.groups, from either side; before and after the change."""
+    if not action.startswith(("pre_", "post_")):
+        return
+    if not reverse:
+        forget_roles([instance.pk])
+    elif pk_set:
+        forget_roles(pk_set)
+    else:  # a group cleared of its members: who they are is only known before
+        forget_roles(list(instance.user_set.values_list("pk", flat=True)))
+
+
+def forget_group_roles(sender, instance, **kwargs):
+    """post_save and pre_delete of a Group: a renamed or deleted group changes its members' roles."""
+    if instance.pk is not None:
+        forget_roles(list(instance.user_set.values_list("pk", flat=True)))
+
+
+def forget_user_role(sender, instance, update_fields=None, **kwargs):
+    """post_save of a User: `is_superuser` may have changed (signing in only stamps last_login)."""
+    if update_fields is None or set(update_fields) - {"last_login"}:
+        forget_roles([instance.pk])

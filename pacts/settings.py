@@ -173,6 +173,11 @@ if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
     }
+# What may only be cached where every worker sees the same cache, since a change in one
+# must reach the others at once: sessions (a sign-out), roles and agreements' revisions.
+PACTS_SHARED_CACHE = bool(os.environ.get("REDIS_URL"))
+if PACTS_SHARED_CACHE:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,6 +1,9 @@
+import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.urls import reverse
 
-from pacts.roles import ADMIN, ANALYST, EDITOR, ROLE_PERMISSIONS, role_of
+from pacts.roles import ADMIN, ANALYST, EDITOR, ROLE_PERMISSIONS, role_key, role_of
 
 
 def permissions_of(role):
@@ -56,3 +59,79 @@ def test_role_of_picks_the_highest_role(make_user, django_user_model):
     user.groups.add(Group.objects.get(name=EDITOR))
     assert role_of(user) == EDITOR
     assert role_of(django_user_model.objects.create_user("nobody")) is None
+
+
+# --- Roles kept in a shared cache -----------------------------------------------------
+
+
+@pytest.fixture
+def shared_cache(settings):
+    settings.PACTS_SHARED_CACHE = True
+
+
+def fresh(user):
+    """The user as the next request loads it (role_of remembers the role on the instance)."""
+    return type(user).objects.get(pk=user.pk)
+
+
+def cached(user):
+    """Let the last change be long past (its mark expired), and cache the user's role."""
+    cache.clear()
+    role = role_of(fresh(user))
+    assert cache.get(role_key(user.pk)) == (role or "")
+    return role
+
+
+def test_a_cached_role_is_read_without_the_groups(make_user, shared_cache, django_assert_num_queries):
+    user = make_user(EDITOR)
+    assert cached(user) == EDITOR
+    user = fresh(user)
+    with django_assert_num_queries(0):
+        assert role_of(user) == EDITOR
+
+
+@pytest.mark.parametrize("side", ["user", "group"])
+def test_a_change_of_groups_applies_at_once_despite_the_cache(make_user, shared_cache, side):
+    user = make_user(EDITOR)
+    editors, analysts = Group.objects.get(name=EDITOR), Group.objects.get(name=ANALYST)
+    assert cached(user) == EDITOR
+    if side == "user":
+        user.groups.remove(editors)
+        user.groups.add(analysts)
+    else:
+        editors.user_set.remove(user)
+        analysts.user_set.add(user)
+    assert role_of(fresh(user)) == ANALYST
+    assert cached(user) == ANALYST
+    analysts.user_set.clear()
+    assert role_of(fresh(user)) is None
+
+
+def test_renaming_or_deleting_a_group_and_superuser_changes_apply_at_once(make_user, shared_cache):
+    user = make_user(ADMIN)
+    assert cached(user) == ADMIN
+    group = Group.objects.get(name=ADMIN)
+    group.name = "former admins"
+    group.save()
+    assert role_of(fresh(user)) is None
+    assert cached(user) is None
+    user.is_superuser = True
+    user.save()
+    assert role_of(fresh(user)) == ADMIN
+    user.is_superuser = False
+    user.save()
+    user.groups.add(Group.objects.get(name=EDITOR))
+    assert cached(user) == EDITOR
+    Group.objects.get(name=EDITOR).delete()
+    assert role_of(fresh(user)) is None
+
+
+def test_a_demoted_editor_is_refused_on_the_next_request(client, make_user, shared_cache, gsomia):
+    user = make_user(EDITOR)
+    client.force_login(user)
+    new_event = reverse("event-new", args=[gsomia.slug])
+    cache.clear()
+    assert client.get(new_event).status_code == 200
+    assert cache.get(role_key(user.pk)) == EDITOR
+    user.groups.set([Group.objects.get(name=ANALYST)])
+    assert client.get(new_event).status_code == 403

@@ -4,6 +4,7 @@ import re
 from datetime import date
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -254,3 +255,83 @@ def test_editors_pages_are_never_cached_and_carry_their_own_csrf_token(client, g
         tokens.append(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
     assert tokens[0]
     assert not set(tokens[0]) & set(tokens[1])
+
+
+# --- With a cache shared by every worker (Redis in production) ----------------------
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """What REDIS_URL turns on; the tests' in-memory cache is shared, there being one process."""
+    settings.PACTS_SHARED_CACHE = True
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+
+def signed_in(client, user):
+    """Signed in long after the user was made: the marks the making left in the cache are gone."""
+    cache.clear()
+    client.force_login(user)  # after shared_cache, so that the session is in the cache too
+    return client
+
+
+def test_with_a_shared_cache_the_poll_reads_only_the_user(client, analyst, gsomia, shared_cache):
+    reader = signed_in(client, analyst)
+    url = f"{gsomia.get_absolute_url()}?since={gsomia.revision}"
+    reader.get(url, headers=HTMX)  # the first one learns the revision and the role
+    with CaptureQueriesContext(connection) as queries:
+        response = reader.get(url, headers=HTMX)
+    assert response.status_code == 204
+    assert [query["sql"].split(" FROM ")[1].split()[0] for query in queries] == ['"auth_user"']
+
+
+def test_with_a_shared_cache_the_304_reads_only_the_user(client, analyst, gsomia, shared_cache):
+    reader = signed_in(client, analyst)
+    etag = reader.get(gsomia.get_absolute_url())["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        response = reader.get(gsomia.get_absolute_url(), headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert len(queries) == 1
+
+
+def test_with_a_shared_cache_a_new_event_ends_the_204_at_once(client, analyst, gsomia, shared_cache):
+    reader = signed_in(client, analyst)
+    seen = gsomia.revision
+    url = f"{gsomia.get_absolute_url()}?since={seen}"
+    assert reader.get(url, headers=HTMX).status_code == 204
+    etag = reader.get(gsomia.get_absolute_url())["ETag"]
+    EventFactory(agreement=gsomia, kind="statement", lane="JP", date="2012-06-28", summary="Tokyo comments")
+    response = reader.get(url, headers=HTMX)
+    assert response.status_code == 200
+    assert "Tokyo comments" in response.content.decode()
+    assert reader.get(gsomia.get_absolute_url(), headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_with_a_shared_cache_a_touch_from_a_source_ends_the_204(client, analyst, gsomia, shared_cache):
+    reader = signed_in(client, analyst)
+    url = f"{gsomia.get_absolute_url()}?since={gsomia.revision}"
+    assert reader.get(url, headers=HTMX).status_code == 204
+    Agreement.objects.filter(pk=gsomia.pk).touch()  # what an edit of a cited source does
+    assert reader.get(url, headers=HTMX).status_code == 200
+
+
+def test_with_a_shared_cache_a_deleted_or_renamed_agreement_is_gone_at_once(client, analyst, gsomia, shared_cache):
+    reader = signed_in(client, analyst)
+    old = gsomia.get_absolute_url()
+    url = f"{old}?since={gsomia.revision}"
+    etag = reader.get(old)["ETag"]
+    assert reader.get(url, headers=HTMX).status_code == 204
+    gsomia.slug = "kr-jp-gsomia-2016"
+    gsomia.save()
+    assert reader.get(url, headers=HTMX).status_code == 404
+    assert reader.get(old, headers={"If-None-Match": etag}).status_code == 404
+    renamed = Agreement.objects.get(pk=gsomia.pk)
+    assert reader.get(f"{renamed.get_absolute_url()}?since={renamed.revision}", headers=HTMX).status_code == 204
+    renamed.delete()
+    assert reader.get(f"{renamed.get_absolute_url()}?since={renamed.revision}", headers=HTMX).status_code == 404
+
+
+def test_without_a_shared_cache_nothing_is_kept_across_requests(reader, gsomia, settings):
+    settings.PACTS_SHARED_CACHE = False
+    cache.clear()
+    reader.get(f"{gsomia.get_absolute_url()}?since={gsomia.revision}", headers=HTMX)
+    assert cache.get(f"agreement-revision:{gsomia.slug}") is None

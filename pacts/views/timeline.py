@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from pacts import revisions
 from pacts import timeline as layout
 from pacts.access import reader_required
 from pacts.forms import TimelineFilterForm
@@ -27,7 +28,10 @@ def is_partial(request):
 
 
 def timeline_etag(agreement, request, partial):
-    """Covers the data (revision), who looks (role) and what they asked for (query string)."""
+    """Covers the data (revision), who looks (role) and what they asked for (query string).
+
+    `agreement` may be an Agreement or the `Revision` known from the cache.
+    """
     query = request.GET.urlencode()
     key = f"{agreement.pk}:{agreement.revision}:{role_of(request.user)}:{partial}:{query}"
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
@@ -57,8 +61,15 @@ def filter_query(form):
 @reader_required
 @vary_on_headers("HX-Request")
 def timeline(request, slug):
-    agreement = get_object_or_404(Agreement.objects.select_related("party_a", "party_b"), slug=slug)
     partial = is_partial(request)
+    if (known := revisions.known(slug)) is not None:
+        # The open page's poll and revalidation, answered without reading a table.
+        if partial and request.GET.get("since") == str(known.revision):
+            return HttpResponse(status=204)
+        if not_modified := get_conditional_response(request, etag=timeline_etag(known, request, partial)):
+            return not_modified
+    agreement = get_object_or_404(Agreement.objects.select_related("party_a", "party_b"), slug=slug)
+    revisions.learn(agreement)
     form = TimelineFilterForm(request.GET, agreement=agreement)
     if form.is_valid() and partial and form.cleaned_data["since"] == agreement.revision:
         return HttpResponse(status=204)  # nothing changed since the page was drawn

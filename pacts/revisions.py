@@ -1,0 +1,79 @@
+"""Each agreement's current revision by slug, in the shared cache: a poll or a 304 reads no table.
+
+Only with a cache shared by every app server (settings.PACTS_SHARED_CACHE, Redis):
+with one cache per process, a write seen by one worker would leave the others
+answering "unchanged" from their own copy.
+
+Never stale, because of who writes what and when:
+
+- `remember` is called by the only writers of `revision` (`Agreement.store_status`,
+  `AgreementQuerySet.touch`) right after their UPDATE, while the rows are locked and
+  before the commit. The next writer of the same agreement waits for that lock, so
+  the entries are set in the order of the revisions. Between the set and the commit
+  a poll sees the new revision early: it then reads the database, which still says
+  "unchanged", and answers so. A rollback leaves a revision that never was: polls
+  then read the database until the entry expires, which costs time, not truth.
+- a reader that found nothing only `add`s what it read, so it never overwrites a
+  writer's newer entry (a replica's lag is far shorter than an entry lives).
+- a deleted or renamed agreement's old slug gets ASK_DATABASE, which readers cannot
+  overwrite, so it answers 404 as soon as the change is committed.
+"""
+
+from typing import NamedTuple
+
+from django.conf import settings
+from django.core.cache import cache
+
+# Bounds the cost of a rolled-back write and of a database restored under a warm cache.
+TIMEOUT = 60 * 60
+ASK_DATABASE = "ask-database"
+
+
+class Revision(NamedTuple):
+    pk: int
+    revision: int
+
+
+def key(slug):
+    return f"agreement-revision:{slug}"
+
+
+def known(slug):
+    """The `Revision` of the agreement at `slug` as last written, or None: then ask the database."""
+    if not settings.PACTS_SHARED_CACHE:
+        return None
+    value = cache.get(key(slug))
+    return Revision(*value) if isinstance(value, (list, tuple)) else None
+
+
+def learn(agreement):
+    """Keep what a reader read from the database, unless a writer was first."""
+    if settings.PACTS_SHARED_CACHE:
+        cache.add(key(agreement.slug), (agreement.pk, agreement.revision), timeout=TIMEOUT)
+
+
+def remember(agreements):
+    """Set the revisions these agreements have just taken; call after the UPDATE, before the commit."""
+    if settings.PACTS_SHARED_CACHE:
+        rows = agreements.order_by().values_list("slug", "pk", "revision")
+        cache.set_many({key(slug): (pk, revision) for slug, pk, revision in rows}, timeout=TIMEOUT)
+
+
+def forget(slug):
+    """The agreement at `slug` is going (deleted or renamed): ask the database from now on."""
+    if settings.PACTS_SHARED_CACHE:
+        cache.set(key(slug), ASK_DATABASE, timeout=TIMEOUT)
+
+
+def forget_old_slug(sender, instance, raw=False, **kwargs):
+    """pre_save of an Agreement: a new slug leaves the old one to the database."""
+    if not settings.PACTS_SHARED_CACHE or raw or instance._state.adding or instance.pk is None:
+        return
+    old = type(instance)._base_manager.filter(pk=instance.pk).values_list("slug", flat=True).first()
+    if old is not None and old != instance.slug:
+        forget(old)
+
+
+def forget_deleted(sender, instance, **kwargs):
+    """post_delete of an Agreement."""
+    forget(instance.slug)
