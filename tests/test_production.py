@@ -349,7 +349,7 @@ def test_production_settings_from_the_environment():
     assert primary["OPTIONS"] == {
         "sslmode": "require",
         "connect_timeout": 5,
-        "options": "-c statement_timeout=5s -c lock_timeout=2s",
+        "options": "-c statement_timeout=5s -c lock_timeout=2s -c jit=off",
     }
     assert replica["OPTIONS"]["options"] == primary["OPTIONS"]["options"]
     assert found["routers"] == ["pacts.replicas.ReplicaRouter"]
