@@ -71,6 +71,8 @@ restore:
 	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL to the database to restore into." >&2; exit 2; }
 	@$(PG_RESTORE) --clean --if-exists --no-owner --single-transaction --exit-on-error \
 		--dbname="$$DATABASE_URL" "$(DUMP)" && echo "Restored $(DUMP)"
+	@# Cached revisions and fragments describe the data before the restore.
+	@$(PY) manage.py shell --no-imports -c "from django.core.cache import cache; cache.clear()"
 
 # The production stack on this machine against the PostgreSQL at DATABASE_URL: the release
 # steps, then gunicorn with DEBUG off and hashed static files (docs/deploy.md). Plain HTTP on

@@ -12,7 +12,9 @@ For each scale (1,000 / 10,000 / 100,000 agreements, 20 events each on average):
 
 Durations and concurrency come from the environment: BENCH_DURATION (seconds per
 URL, 10), BENCH_THREADS (2), BENCH_CONNECTIONS (8), BENCH_SCALES (1k,10k,100k),
-BENCH_POSTGRES (postgres://postgres@127.0.0.1:5432), BENCH_PORT (8765).
+BENCH_POSTGRES (postgres://postgres@127.0.0.1:5432), BENCH_PORT (8765). With REDIS_URL
+set, the app runs as deployed with a shared cache (sessions, roles, revisions and
+rendered fragments shared by the workers; docs/deploy.md), emptied before each scale.
 Raw results go to bench/results.json; docs/benchmarks.md keeps everything outside
 its generated section. `python bench/run.py --report` rewrites that section from the
 last results without running anything.
@@ -52,6 +54,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 HTTPS = {"X-Forwarded-Proto": "https"}
+CLEAR_CACHE = "from django.core.cache import cache; cache.clear()"
 
 
 def say(message):
@@ -200,6 +203,8 @@ def bench_scale(scale, agreements, version, secret_key):
         "DEBUG": "",
         "DJANGO_SETTINGS_MODULE": "pacts.settings",
     }
+    # A shared cache (REDIS_URL) outlives a scale: ids and revisions repeat between scales.
+    run([PYTHON, "manage.py", "shell", "--no-imports", "-c", CLEAR_CACHE], env=env)
     say(f"{name}: probing URLs and query counts")
     with tempfile.NamedTemporaryFile(suffix=".json") as found:
         run([PYTHON, ROOT / "bench" / "probe.py", found.name], env=env, capture=True)
