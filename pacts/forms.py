@@ -16,7 +16,7 @@ from pacts.dates import Period, PeriodError
 from pacts.interchange import LANGUAGE_TAG
 from pacts.models import Agreement, Alias, Citation, Event, Party, Publisher, Relation, Source
 from pacts.models.source import parse_published
-from pacts.text import LONG_TEXT_LENGTH, hidden_character
+from pacts.text import LONG_TEXT_LENGTH, REASON_LENGTH, refused_character
 
 # What an editor sets on an event, in the order the forms show it (here and in the admin).
 EVENT_FIELDS = [
@@ -89,10 +89,14 @@ class LocalTimeField(forms.TimeField):
         super().__init__(**kwargs)
 
 
-def visible_text(value):
-    """Refuse the invisible characters that hide or reorder text (see pacts.text), as the importer does."""
-    if isinstance(value, str) and (problem := hidden_character(value)):
-        raise forms.ValidationError("This text %(problem)s.", code="hidden-character", params={"problem": problem})
+def text_validator(one_line):
+    """Refuse the characters pacts.text refuses, as the importer does; line breaks too, in `one_line` text."""
+
+    def validate(value):
+        if isinstance(value, str) and (problem := refused_character(value, one_line)):
+            raise forms.ValidationError("This text %(problem)s.", code="refused-character", params={"problem": problem})
+
+    return validate
 
 
 def language_tag(value):
@@ -102,13 +106,26 @@ def language_tag(value):
 
 
 class VisibleTextForm(forms.ModelForm):
-    """A model form whose every text field refuses invisible characters (NUL is refused by Django already)."""
+    """A model form whose text fields refuse invisible and control characters (and line breaks, unless typed
+    in a text area), and follow the direction of their text.
+
+    NUL Django refuses already; see pacts.text for the others.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field, forms.CharField):
-                field.validators.append(visible_text)
+                field.validators.append(text_validator(one_line=not isinstance(field.widget, forms.Textarea)))
+                if type(field.widget) in (forms.TextInput, forms.Textarea):
+                    field.widget.attrs.setdefault("dir", "auto")
+
+    def clean(self):
+        data = super().clean()
+        if any(self.fields[name].widget.is_hidden for name in self.errors if name in self.fields):
+            # Hidden fields have nowhere to show a message; the form as a whole does.
+            self.add_error(None, "This form is damaged or out of date: reload the page and enter your change again.")
+        return data
 
 
 class TimelineFilterForm(forms.Form):
@@ -171,7 +188,10 @@ class EditedForm(VisibleTextForm):
     row_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
     creation_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
     reason = forms.CharField(
-        label="Reason for the change", required=False, max_length=200, help_text="Optional; shown in the history."
+        label="Reason for the change",
+        required=False,
+        max_length=REASON_LENGTH,
+        help_text="Optional; shown in the history.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -185,11 +205,8 @@ class EditedForm(VisibleTextForm):
             self.fields["creation_key"].initial = uuid.uuid4
 
     def clean(self):
-        data = super().clean()
-        if any(name in self.errors for name in ("row_version", "creation_key")):
-            # Hidden fields have nowhere to show a message; the form as a whole does.
-            self.add_error(None, "This form is damaged or out of date: reload the page and enter your change again.")
-        elif data.get("creation_key") and self._meta.model.objects.filter(creation_key=data["creation_key"]).exists():
+        data = super().clean()  # a damaged row_version or creation_key has its message there
+        if data.get("creation_key") and self._meta.model.objects.filter(creation_key=data["creation_key"]).exists():
             # Its record exists, but not where this form was sent: a forged or misdirected replay.
             self.add_error(None, "This form was already submitted once; reload the page to start a new one.")
         return data

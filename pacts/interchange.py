@@ -22,6 +22,7 @@ from pacts import vocabulary
 from pacts.dates import Period, PeriodError
 from pacts.models import Agreement, Alias, Citation, Event, Publisher, Relation, Source
 from pacts.models.source import WEB_URL_VALIDATOR, normalise_headline, parse_published
+from pacts.text import LONG_TEXT_LENGTH, REASON_LENGTH, refused_character
 
 FORMAT = "pacts/1"
 
@@ -73,8 +74,11 @@ class Checker:
                 self.error(f"{place}.{key}", "is not a field of this object")
         return value
 
-    def text(self, place, value, *, max_length, required=False, pattern=None, nullable=False):
-        """Check a string field; return it, or None when it is absent, null or wrong."""
+    def text(self, place, value, *, max_length, required=False, pattern=None, nullable=False, paragraphs=False):
+        """Check a string field; return it, or None when it is absent, null or wrong.
+
+        Only `paragraphs` may hold line breaks; no text may hold the characters pacts.text refuses.
+        """
         if value is None:
             if required and not nullable:
                 self.error(place, "must not be null")
@@ -85,6 +89,9 @@ class Checker:
         if "\x00" in value:
             self.error(place, "contains a NUL character")
             return None
+        if problem := refused_character(value, one_line=not paragraphs):
+            self.error(place, problem)
+            return None
         if required and not value.strip():
             self.error(place, "must not be empty")
             return None
@@ -92,7 +99,7 @@ class Checker:
             self.error(place, f"is {len(value)} characters long; at most {max_length} are allowed")
             return None
         if pattern and value and not pattern.fullmatch(value):
-            self.error(place, f"{json.dumps(value, ensure_ascii=False)} is not {pattern_name(pattern)}")
+            self.error(place, f"{quoted(value)} is not {pattern_name(pattern)}")
             return None
         return value
 
@@ -100,7 +107,7 @@ class Checker:
         if value is None and default is not None:
             return default
         if not isinstance(value, str) or value not in choices:
-            self.error(place, f"{json.dumps(value, ensure_ascii=False)} is not one of: {', '.join(choices)}")
+            self.error(place, f"{quoted(value)} is not one of: {', '.join(choices)}")
             return None
         return value
 
@@ -121,7 +128,7 @@ class Checker:
         try:
             return Period.parse(value)
         except PeriodError:
-            self.error(place, f"{json.dumps(value, ensure_ascii=False)} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+            self.error(place, f"{quoted(value)} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
             return None
 
     def url(self, place, value, max_length):
@@ -131,15 +138,21 @@ class Checker:
         try:
             WEB_URL_VALIDATOR(value)
         except ValidationError:
-            self.error(place, f"{json.dumps(value, ensure_ascii=False)} is not an http or https URL")
+            self.error(place, f"{quoted(value)} is not an http or https URL")
             return None
         return value
 
     def country(self, place, value):
         if not isinstance(value, str) or value not in countries:
-            self.error(place, f"{json.dumps(value, ensure_ascii=False)} is not an ISO 3166-1 alpha-2 country code")
+            self.error(place, f"{quoted(value)} is not an ISO 3166-1 alpha-2 country code")
             return None
         return value
+
+
+def quoted(value, limit=60):
+    """A value as JSON for an error message, cut short: nobody reads a megabyte in a message."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def type_name(value):
@@ -171,6 +184,10 @@ def read_document(raw):
         raise InterchangeError(
             [f"document: not JSON ({error.msg} at line {error.lineno}, column {error.colno})"]
         ) from None
+    except ValueError as error:  # a number with thousands of digits
+        raise InterchangeError([f"document: not JSON that can be read ({str(error).split(';')[0]})"]) from None
+    except RecursionError:
+        raise InterchangeError(["document: lists or objects nested too deeply to be a pacts/1 document"]) from None
 
 
 @dataclass
@@ -190,7 +207,7 @@ def check_document(document):
     check = Checker()
     top = check.fields("document", document, required=["format"], optional=["publishers", "sources", "agreements"])
     if "format" in top and top["format"] != FORMAT:
-        check.error("format", f'{json.dumps(top["format"], ensure_ascii=False)} is not "{FORMAT}"')
+        check.error("format", f'{quoted(top["format"])} is not "{FORMAT}"')
     plan = Plan()
     plan.publishers = check_publishers(check, check.array("publishers", top.get("publishers")))
     publisher_names = {p["name"] for p in plan.publishers} | set(Publisher.objects.values_list("name", flat=True))
@@ -211,7 +228,7 @@ def check_publishers(check, items):
         item = check.fields(place, item, required=["name"], optional=["country", "website", "reliability"])
         name = check.text(f"{place}.name", item.get("name"), max_length=200, required=True)
         if name in seen:
-            check.error(f"{place}.name", f"{json.dumps(name, ensure_ascii=False)} appears twice")
+            check.error(f"{place}.name", f"{quoted(name)} appears twice")
         seen.add(name)
         country = item.get("country")
         if country is not None:
@@ -248,7 +265,7 @@ def check_sources(check, items, publisher_names):
         keys.add(key)
         publisher = check.text(f"{place}.publisher", item.get("publisher"), max_length=200, required=True)
         if publisher is not None and publisher not in publisher_names:
-            check.error(f"{place}.publisher", f"{json.dumps(publisher, ensure_ascii=False)} is not a known publisher")
+            check.error(f"{place}.publisher", f"{quoted(publisher)} is not a known publisher")
         published = check.text(f"{place}.published", item.get("published"), max_length=40, nullable=True)
         if published:
             try:
@@ -256,7 +273,7 @@ def check_sources(check, items, publisher_names):
             except PeriodError:
                 check.error(
                     f"{place}.published",
-                    f"{json.dumps(published, ensure_ascii=False)} is not a date or a datetime with its offset",
+                    f"{quoted(published)} is not a date or a datetime with its offset",
                 )
         sources.append(
             {
@@ -354,7 +371,8 @@ def check_agreements(check, items, file_sources):
             "slug": slug,
             "title": check.text(f"{place}.title", item.get("title"), max_length=500, required=True),
             "short_name": check.text(f"{place}.short_name", item.get("short_name"), max_length=200) or "",
-            "summary": check.text(f"{place}.summary", item.get("summary"), max_length=20000) or "",
+            "summary": check.text(f"{place}.summary", item.get("summary"), max_length=LONG_TEXT_LENGTH, paragraphs=True)
+            or "",
             "kind": check.choice(f"{place}.kind", item.get("kind"), [k for k, _ in vocabulary.AGREEMENT_KINDS]),
             "legal_form": check.choice(
                 f"{place}.legal_form", item.get("legal_form"), [k for k, _ in vocabulary.LEGAL_FORMS], "unknown"
@@ -473,7 +491,7 @@ def check_citations(check, place, value, cited_keys):
                 "stance": check.choice(
                     f"{here}.stance", item.get("stance"), [c.value for c in Citation.Stance], default="supports"
                 ),
-                "quote": check.text(f"{here}.quote", item.get("quote"), max_length=500) or "",
+                "quote": check.text(f"{here}.quote", item.get("quote"), max_length=500, paragraphs=True) or "",
                 "note": check.text(f"{here}.note", item.get("note"), max_length=500) or "",
             }
         )
@@ -536,7 +554,8 @@ def check_events(check, place, value, parties, cited_keys):
                 "summary": check.text(f"{here}.summary", item.get("summary"), max_length=300, required=True),
                 "body": check.text(f"{here}.body", item.get("body"), max_length=200) or "",
                 "actors": [actor for actor in actors if isinstance(actor, str)],
-                "notes": check.text(f"{here}.notes", item.get("notes"), max_length=20000) or "",
+                "notes": check.text(f"{here}.notes", item.get("notes"), max_length=LONG_TEXT_LENGTH, paragraphs=True)
+                or "",
                 "resolves": check.text(f"{here}.resolves", item.get("resolves"), max_length=100, nullable=True),
                 "citations": check_citations(check, f"{here}.citations", item.get("citations"), cited_keys),
             }
@@ -549,7 +568,7 @@ def check_day(check, place, value):
     if value is None:
         return None
     if not isinstance(value, str) or not DAY.fullmatch(value):
-        check.error(place, f"{json.dumps(value, ensure_ascii=False)} is not a day (YYYY-MM-DD)")
+        check.error(place, f"{quoted(value)} is not a day (YYYY-MM-DD)")
         return None
     try:
         return date.fromisoformat(value)
@@ -562,7 +581,7 @@ def check_time(check, place, value):
     if value is None:
         return None
     if not isinstance(value, str) or not TIME.fullmatch(value):
-        check.error(place, f"{json.dumps(value, ensure_ascii=False)} is not a local time (HH:MM)")
+        check.error(place, f"{quoted(value)} is not a local time (HH:MM)")
         return None
     return time.fromisoformat(value)
 
@@ -638,7 +657,8 @@ def import_document(document, *, user=None, origin="", dry_run=False):
     written. With `dry_run`, everything is done and then rolled back.
     """
     plan = check_document(document)
-    writer = Writer(user=user, reason=f"import {origin}".strip())
+    # A file name can be longer than the history's reason column.
+    writer = Writer(user=user, reason=f"import {origin}".strip()[:REASON_LENGTH])
     try:
         with transaction.atomic():
             writer.write(plan)
