@@ -344,7 +344,7 @@ def test_a_korean_substring_finds_the_alias_and_marks_it(reader, gsomia):
     Alias.objects.create(agreement=gsomia, title="한일군사정보보호협정", language="ko")
     content = reader.get(f"{LIST}?q=군사정보").content.decode()
     assert names_in(reader.get(f"{LIST}?q=군사정보")) == ["kr-jp-gsomia"]
-    assert '<span lang="ko">한일<mark>군사정보</mark>보호협정</span>' in content
+    assert '<span lang="ko" dir="auto">한일<mark>군사정보</mark>보호협정</span>' in content
 
 
 def test_a_search_that_finds_nothing_says_so(reader, gsomia):

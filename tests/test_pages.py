@@ -52,7 +52,7 @@ def test_the_timeline_lists_events_in_date_order_with_their_dates(client, analys
     positions = [lanes.index(f'datetime="{day}') for day in ("2011", "2012-06", "2012-06-26", "2016-11-23")]
     assert positions == sorted(positions)
     assert "26 June 2012" in content
-    assert '<span lang="ko" title="common Korean name">한일 군사정보보호협정</span>' in content
+    assert '<span lang="ko" title="common Korean name" dir="auto">한일 군사정보보호협정</span>' in content
     assert "First reported 27 Jun 2012" in content
 
 
