@@ -239,9 +239,19 @@ def test_the_network_needs_a_reader(client, settings):
 @pytest.mark.parametrize("agreements", [3, 300])
 def test_the_page_runs_a_constant_number_of_queries(reader, django_assert_num_queries, agreements):
     make_agreements(agreements)
-    with django_assert_num_queries(4):  # session, user, groups; the grouped count
+    with django_assert_num_queries(5):  # session, user, groups; the data version; the grouped count
         response = reader.get("/network/")
     assert response.status_code == 200
+    with django_assert_num_queries(4):  # the drawing from the cache: no grouped count
+        again = reader.get("/network/")
+    assert again.context["network_html"] == response.context["network_html"]
+
+
+def test_the_cached_drawing_changes_with_the_data(reader):
+    make_agreements(3)
+    before = reader.get("/network/").context["network_html"]
+    AgreementFactory(party_a_id="KR", party_b_id="JP", kind="logistics")
+    assert reader.get("/network/").context["network_html"] != before
 
 
 # A large network: the strongest links drawn, every link in the table

@@ -1,14 +1,20 @@
+import hashlib
+
 from django import forms
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import CharField, Count, F
 from django.db.models.functions import Greatest, Least
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from pacts import vocabulary
 from pacts.access import reader_required
+from pacts.expectations import SUMMARY_TIMEOUT, data_version
 from pacts.models import Agreement, Party
 from pacts.network import PALETTE, Link, draw, rows
 from pacts.views.timeline import is_partial
@@ -63,13 +69,27 @@ def network(request):
     form = NetworkFilterForm(request.GET)
     if not form.is_valid():
         return render(request, TEMPLATE, {"form": form}, status=400)
+    # Drawing thousands of links is the page's cost: the drawing is kept under the data
+    # version and the query string, so any change makes a new key (see data_version).
+    named = f"{data_version()}|{request.GET.urlencode()}"
+    key = f"network:{hashlib.sha256(named.encode()).hexdigest()}"
+    if (html := cache.get(key)) is None:
+        html = render_to_string(TEMPLATE + "#network", network_context(request, form), request)
+        cache.set(key, html, timeout=SUMMARY_TIMEOUT)
+    if is_partial(request):
+        return HttpResponse(html)
+    return render(request, TEMPLATE, {"form": form, "network_html": html})
+
+
+def network_context(request, form):
+    """What the drawing and the table show, for the filters of `form`."""
     links = links_between_parties(form.filter(Agreement.objects.all()))
     codes = {code for link in links for code in (link.a, link.b)}
     names = {code: Party(code=code).name for code in codes}
     table = Paginator(rows(links, names), TABLE_ROWS).get_page(request.GET.get("page"))
     other_pages = request.GET.copy()
     other_pages.pop("page", None)
-    context = {
+    return {
         "form": form,
         "drawing": draw(links, names),
         "table": table,
@@ -80,4 +100,3 @@ def network(request):
         # One reverse() for every party link, not one per link: the page has thousands.
         "party_url": reverse("party", args=["XX"]).removesuffix("XX/"),
     }
-    return render(request, TEMPLATE + "#network" if is_partial(request) else TEMPLATE, context)
