@@ -509,7 +509,7 @@ STORED = (
 UNDIRECTED = {"title", "option"}
 # Pages that still show user text without dir="auto": their templates (templates/pacts/source_*.html) were
 # being rebuilt with source administration when this battery was written. Remove each route once fixed.
-KNOWN_UNDIRECTED = {"sources/", "sources/search/", "sources/<slug:key>/", "sources/<slug:key>/merge/"}
+KNOWN_UNDIRECTED = set()
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 

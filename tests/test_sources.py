@@ -142,8 +142,8 @@ def test_the_detail_shows_the_source_with_its_publisher_rating(reader, db):
     assert "Ministry of Foreign Affairs of Japan" in content
     assert '<span class="reliability reliability-medium" title="Publisher reliability">Medium</span>' in content
     assert '<time datetime="2016-11-23T15:00:00+09:00">23 November 2016, 15:00 +09:00</time>' in content
-    assert "<dd>TOKYO</dd>" in content
-    assert "<dd>2nd LD</dd>" in content
+    assert '<dd dir="auto">TOKYO</dd>' in content
+    assert '<dd dir="auto">2nd LD</dd>' in content
 
 
 def test_a_headline_without_address_is_not_a_link(reader, library):
@@ -167,8 +167,8 @@ def test_the_detail_lists_what_cites_it_with_links_to_the_timeline(reader, libra
     assert '<span class="stance">Contradicts</span>' in content
     assert "Cabinet approves" in content
     assert "“the cabinet did not vote”" in content
-    assert "Note: 26 Oct" in content
-    assert f'<a href="{agreement.get_absolute_url()}">Korea–Japan GSOMIA</a></h3>' in content
+    assert 'Note: <span dir="auto">26 Oct</span>' in content
+    assert f'<a href="{agreement.get_absolute_url()}" dir="auto">Korea–Japan GSOMIA</a></h3>' in content
     assert f'<a href="{agreement.get_absolute_url()}">The agreement as a whole</a>' in content
     assert "Nothing cites this source yet" not in content
 

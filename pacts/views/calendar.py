@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
-from icalendar import Calendar
+from icalendar import Calendar, vText
 from icalendar import Event as CalendarEvent
 
 from pacts import vocabulary
@@ -100,7 +100,8 @@ def agreement_calendar(request, slug):
     calendar.add("prodid", "-//Pacts//Expected steps//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"{agreement}: expected steps")
+    # vText escapes what a content line cannot hold, such as a line break in an old name.
+    calendar.add("x-wr-calname", vText(f"{agreement}: expected steps"))
     for event in events:
         calendar.add_component(calendar_event(event, agreement, request.build_absolute_uri(event.get_absolute_url())))
     calendar.add_missing_timezones()
