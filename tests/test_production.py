@@ -551,7 +551,11 @@ def test_a_commands_logs_stay_out_of_the_data_it_writes_to_stdout():
     env = {**os.environ, "PACTS_WEB": "", "DEBUG": ""}
     script = "import logging; logging.getLogger('pacts').warning('a warning'); print('the data')"
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert result.stdout == "the data\n"
     assert json.loads(result.stderr.strip().splitlines()[-1])["message"] == "a warning"
