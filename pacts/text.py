@@ -22,6 +22,8 @@ form fields and by the importer.)
 import re
 import unicodedata
 
+from django.db.models import Q
+
 # Free text without a length of its own in the database (summaries, notes).
 LONG_TEXT_LENGTH = 20_000
 # The reason for a change, as django-simple-history's `history_change_reason` column holds it.
@@ -55,3 +57,9 @@ def described(found):
     character = found.group()
     name = unicodedata.name(character, "")
     return f"U+{ord(character):04X}{' ' + name if name else ''} (character {found.start() + 1})"
+
+
+def holds_only_text(field, one_line=False):
+    """The database's side of `refused_character`: a condition for a CheckConstraint on `field`."""
+    refused = HIDDEN_CHARACTERS + CONTROL_CHARACTERS + (LINE_BREAKS if one_line else "")
+    return ~Q(**{f"{field}__regex": f"[{refused}]"})

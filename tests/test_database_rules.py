@@ -160,3 +160,30 @@ def test_a_citation_cites_an_event_or_an_agreement_never_both(agreement):
     citation = CitationFactory(event=EventFactory(agreement=agreement))
     refused(lambda: execute("UPDATE pacts_citation SET agreement_id = %s WHERE id = %s", [agreement.pk, citation.pk]))
     refused(lambda: execute("UPDATE pacts_citation SET event_id = NULL WHERE id = %s", [citation.pk]))
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "text"),
+    [
+        ("pacts_agreement", "title", "GSOMIA \u202eesrever"),  # a bidi override
+        ("pacts_agreement", "short_name", "GSO\u200bMIA"),  # a zero-width space
+        ("pacts_agreement", "title", "two\nlines"),  # a one-line column
+        ("pacts_event", "summary", "bell\x07"),  # a control character
+        ("pacts_event", "notes", "\ufeffnotes"),  # a byte-order mark, even in paragraphs
+        ("pacts_source", "headline", "a\u2066b"),  # an isolate
+        ("pacts_citation", "quote", "a\u2060b"),  # a word joiner
+    ],
+)
+def test_text_holds_no_hidden_or_control_characters(agreement, table, column, text):
+    event = EventFactory(agreement=agreement)
+    citation = CitationFactory(event=event)
+    row = {"pacts_agreement": agreement.pk, "pacts_event": event.pk, "pacts_source": citation.source_id}
+    pk = row.get(table, citation.pk)
+    with pytest.raises(IntegrityError):
+        attempt(lambda: execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [text, pk]))
+
+
+def test_paragraphs_keep_their_line_breaks_and_long_text_stops_at_20000(agreement):
+    execute("UPDATE pacts_agreement SET summary = %s WHERE id = %s", ["First.\n\nSecond.", agreement.pk])
+    with pytest.raises(IntegrityError):
+        attempt(lambda: execute("UPDATE pacts_agreement SET summary = %s WHERE id = %s", ["x" * 20_001, agreement.pk]))

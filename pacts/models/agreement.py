@@ -1,5 +1,6 @@
 from django.db import models, transaction
-from django.db.models.functions import Now
+from django.db.models.functions import Length, Now
+from django.db.models.lookups import LessThanOrEqual
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -10,6 +11,7 @@ from pacts import revisions, vocabulary
 from pacts.durations import step_dates
 from pacts.models.editing import Edited, EditedQuerySet
 from pacts.search import SearchDocumentField, rebuilt_document
+from pacts.text import LONG_TEXT_LENGTH, holds_only_text
 from pacts.vocabulary import Step, derive_status
 
 
@@ -124,6 +126,14 @@ class Agreement(Edited):
             models.Index(fields=["changed_at"], name="agreement_changed_at"),
         ]
         constraints = [
+            models.CheckConstraint(condition=holds_only_text("title", one_line=True), name="agreement_title_is_text"),
+            models.CheckConstraint(
+                condition=holds_only_text("short_name", one_line=True), name="agreement_short_name_is_text"
+            ),
+            models.CheckConstraint(condition=holds_only_text("summary"), name="agreement_summary_is_text"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("summary"), LONG_TEXT_LENGTH), name="agreement_summary_length"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(party_a=models.F("party_b")), name="agreement_two_distinct_parties"
             ),
@@ -226,6 +236,8 @@ class Alias(models.Model):
         ordering = ["id"]
         verbose_name_plural = "aliases"
         constraints = [
+            models.CheckConstraint(condition=holds_only_text("title", one_line=True), name="alias_title_is_text"),
+            models.CheckConstraint(condition=holds_only_text("note", one_line=True), name="alias_note_is_text"),
             models.UniqueConstraint(fields=["agreement", "title", "language"], name="alias_unique_per_agreement"),
             models.CheckConstraint(condition=~models.Q(title=""), name="alias_title_not_empty"),
         ]

@@ -2,7 +2,8 @@ import uuid
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length
+from django.db.models.lookups import LessThanOrEqual
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
@@ -11,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from pacts import vocabulary
 from pacts.dates import PRECISIONS, Period
 from pacts.models.editing import Edited, EditedQuerySet
+from pacts.text import LONG_TEXT_LENGTH, holds_only_text
 
 
 class EventQuerySet(EditedQuerySet):
@@ -100,6 +102,12 @@ class Event(Edited):
             # PostgreSQL only (NULLS LAST and INCLUDE).
         ]
         constraints = [
+            models.CheckConstraint(condition=holds_only_text("summary", one_line=True), name="event_summary_is_text"),
+            models.CheckConstraint(condition=holds_only_text("body", one_line=True), name="event_body_is_text"),
+            models.CheckConstraint(condition=holds_only_text("notes"), name="event_notes_is_text"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("notes"), LONG_TEXT_LENGTH), name="event_notes_length"
+            ),
             # Target of the composite foreign key (agreement, resolves) that keeps
             # `resolves` inside the agreement; added in SQL by a migration.
             models.UniqueConstraint(fields=["agreement", "id"], name="event_unique_agreement_id"),
