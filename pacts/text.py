@@ -22,7 +22,7 @@ form fields and by the importer.)
 import re
 import unicodedata
 
-from django.db.models import Q
+from django.db.models import CheckConstraint, Q
 
 # Free text without a length of its own in the database (summaries, notes).
 LONG_TEXT_LENGTH = 20_000
@@ -59,7 +59,12 @@ def described(found):
     return f"U+{ord(character):04X}{' ' + name if name else ''} (character {found.start() + 1})"
 
 
-def holds_only_text(field, one_line=False):
-    """The database's side of `refused_character`: a condition for a CheckConstraint on `field`."""
+def text_constraint(field, name, one_line=False):
+    """The database's side of `refused_character`: a CheckConstraint on `field`."""
     refused = HIDDEN_CHARACTERS + CONTROL_CHARACTERS + (LINE_BREAKS if one_line else "")
-    return ~Q(**{f"{field}__regex": f"[{refused}]"})
+    what = "hidden or control characters, or line breaks" if one_line else "hidden or control characters"
+    return CheckConstraint(
+        condition=~Q(**{f"{field}__regex": f"[{refused}]"}),
+        name=name,
+        violation_error_message=f"The {field.replace('_', ' ')} cannot hold {what}; remove them.",
+    )

@@ -409,3 +409,13 @@ def test_changelist_queries_do_not_grow_with_its_rows(admin_client, model):
     with_30_rows = count_queries(admin_client, url)
     assert model.objects.count() == 30
     assert with_30_rows == with_3_rows
+
+
+def test_the_admin_refuses_hidden_characters_with_a_message_not_a_500(admin_client):
+    publisher = PublisherFactory(name="Yonhap")
+    data = {"name": "Yon\u202ehap", "country": "KR", "website": "", "reliability": "high"}
+    response = admin_client.post(admin_url(Publisher, "change", publisher.pk), data)
+    assert response.status_code == 200
+    assert "cannot hold hidden or control characters" in response.content.decode()
+    publisher.refresh_from_db()
+    assert publisher.name == "Yonhap"

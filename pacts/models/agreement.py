@@ -11,7 +11,7 @@ from pacts import revisions, vocabulary
 from pacts.durations import step_dates
 from pacts.models.editing import Edited, EditedQuerySet
 from pacts.search import SearchDocumentField, rebuilt_document
-from pacts.text import LONG_TEXT_LENGTH, holds_only_text
+from pacts.text import LONG_TEXT_LENGTH, text_constraint
 from pacts.vocabulary import Step, derive_status
 
 
@@ -126,11 +126,9 @@ class Agreement(Edited):
             models.Index(fields=["changed_at"], name="agreement_changed_at"),
         ]
         constraints = [
-            models.CheckConstraint(condition=holds_only_text("title", one_line=True), name="agreement_title_is_text"),
-            models.CheckConstraint(
-                condition=holds_only_text("short_name", one_line=True), name="agreement_short_name_is_text"
-            ),
-            models.CheckConstraint(condition=holds_only_text("summary"), name="agreement_summary_is_text"),
+            text_constraint("title", "agreement_title_is_text", one_line=True),
+            text_constraint("short_name", "agreement_short_name_is_text", one_line=True),
+            text_constraint("summary", "agreement_summary_is_text"),
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("summary"), LONG_TEXT_LENGTH), name="agreement_summary_length"
             ),
@@ -236,8 +234,8 @@ class Alias(models.Model):
         ordering = ["id"]
         verbose_name_plural = "aliases"
         constraints = [
-            models.CheckConstraint(condition=holds_only_text("title", one_line=True), name="alias_title_is_text"),
-            models.CheckConstraint(condition=holds_only_text("note", one_line=True), name="alias_note_is_text"),
+            text_constraint("title", "alias_title_is_text", one_line=True),
+            text_constraint("note", "alias_note_is_text", one_line=True),
             models.UniqueConstraint(fields=["agreement", "title", "language"], name="alias_unique_per_agreement"),
             models.CheckConstraint(condition=~models.Q(title=""), name="alias_title_not_empty"),
         ]

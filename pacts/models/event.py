@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 from pacts import vocabulary
 from pacts.dates import PRECISIONS, Period
 from pacts.models.editing import Edited, EditedQuerySet
-from pacts.text import LONG_TEXT_LENGTH, holds_only_text
+from pacts.text import LONG_TEXT_LENGTH, text_constraint
 
 
 class EventQuerySet(EditedQuerySet):
@@ -102,9 +102,9 @@ class Event(Edited):
             # PostgreSQL only (NULLS LAST and INCLUDE).
         ]
         constraints = [
-            models.CheckConstraint(condition=holds_only_text("summary", one_line=True), name="event_summary_is_text"),
-            models.CheckConstraint(condition=holds_only_text("body", one_line=True), name="event_body_is_text"),
-            models.CheckConstraint(condition=holds_only_text("notes"), name="event_notes_is_text"),
+            text_constraint("summary", "event_summary_is_text", one_line=True),
+            text_constraint("body", "event_body_is_text", one_line=True),
+            text_constraint("notes", "event_notes_is_text"),
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("notes"), LONG_TEXT_LENGTH), name="event_notes_length"
             ),

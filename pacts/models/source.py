@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from pacts.dates import Period, PeriodError
 from pacts.models.editing import Edited, EditedQuerySet, stamped
-from pacts.text import holds_only_text
+from pacts.text import text_constraint
 
 WEB_URL_VALIDATOR = URLValidator(schemes=["http", "https"])
 WEB_URL = models.Q(url__startswith="http://") | models.Q(url__startswith="https://")
@@ -64,7 +64,7 @@ class Publisher(Edited):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=holds_only_text("name", one_line=True), name="publisher_name_is_text"),
+            text_constraint("name", "publisher_name_is_text", one_line=True),
             models.CheckConstraint(
                 condition=models.Q(reliability__in=["high", "medium", "low", "unrated"]),
                 name="publisher_reliability_valid",
@@ -131,13 +131,9 @@ class Source(Edited):
         # The dashboard's newest sources.
         indexes = [models.Index(models.F("created_at").desc(), models.F("id").desc(), name="source_latest_created")]
         constraints = [
-            models.CheckConstraint(
-                condition=holds_only_text("headline", one_line=True), name="source_headline_is_text"
-            ),
-            models.CheckConstraint(condition=holds_only_text("version", one_line=True), name="source_version_is_text"),
-            models.CheckConstraint(
-                condition=holds_only_text("dateline", one_line=True), name="source_dateline_is_text"
-            ),
+            text_constraint("headline", "source_headline_is_text", one_line=True),
+            text_constraint("version", "source_version_is_text", one_line=True),
+            text_constraint("dateline", "source_dateline_is_text", one_line=True),
             models.UniqueConstraint(
                 fields=["url", "version"],
                 condition=models.Q(url__isnull=False),
@@ -250,8 +246,8 @@ class Citation(Edited):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=holds_only_text("note", one_line=True), name="citation_note_is_text"),
-            models.CheckConstraint(condition=holds_only_text("quote"), name="citation_quote_is_text"),
+            text_constraint("note", "citation_note_is_text", one_line=True),
+            text_constraint("quote", "citation_quote_is_text"),
             models.CheckConstraint(
                 condition=models.Q(event__isnull=True, agreement__isnull=False)
                 | models.Q(event__isnull=False, agreement__isnull=True),
