@@ -15,7 +15,9 @@ from django import forms
 from django.apps import apps
 from django.db import connection
 from django.forms.formsets import BaseFormSet
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
+
+from tests.test_authorization import walk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,16 +88,6 @@ def dangerous(payload):
 
 
 # --- The URLconf, and the forms the views name ----------------------------------------
-
-
-def walk(patterns, prefix=""):
-    """Every (route string, pattern) of the URLconf, the admin's included."""
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-        else:
-            assert isinstance(pattern, URLPattern)
-            yield prefix + str(pattern.pattern), pattern
 
 
 def app_routes():
