@@ -141,9 +141,8 @@ def test_feed_readers_may_ask_for_headers_only(reader, gsomia):
     assert reader.head(reverse("saved-search-feed")).status_code == 200
 
 
-def test_a_line_break_in_an_old_name_is_escaped_not_a_500(reader, gsomia):
-    # The forms and the importer refuse it now, but older data or the admin may hold one.
-    Agreement.objects.filter(pk=gsomia.pk).update(short_name="GSOMIA\nold name")
+def test_the_calendar_name_is_escaped_as_icalendar_text(reader, gsomia):
+    Agreement.objects.filter(pk=gsomia.pk).update(short_name="GSOMIA; old, name")
     response = reader.get(reverse("agreement-calendar", args=[gsomia.slug]))
     assert response.status_code == 200
-    assert b"GSOMIA\\nold name: expected steps" in response.content
+    assert b"X-WR-CALNAME:GSOMIA\\; old\\, name: expected steps" in response.content
