@@ -100,7 +100,7 @@ def agreement_calendar(request, slug):
     calendar.add("prodid", "-//Pacts//Expected steps//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    # An x-property is written as given unless it is vText, which escapes ; , \\ and line breaks.
+    # An x-property goes out as given unless it is vText, which escapes ; and , and backslashes and line breaks.
     calendar.add("x-wr-calname", vText(f"{agreement}: expected steps"))
     for event in events:
         calendar.add_component(calendar_event(event, agreement, request.build_absolute_uri(event.get_absolute_url())))
