@@ -128,6 +128,11 @@ class VisibleTextForm(forms.ModelForm):
         return data
 
 
+def open_year_choices():
+    # A callable, so that each form copies a reference instead of 400 choices.
+    return [(str(year), str(year)) for year in range(1800, 2200)]
+
+
 class TimelineFilterForm(forms.Form):
     """The timeline's query string: kind groups, lanes, statuses, a past day, opened years."""
 
@@ -145,7 +150,7 @@ class TimelineFilterForm(forms.Form):
     open = forms.TypedMultipleChoiceField(
         required=False,
         coerce=int,
-        choices=[(str(y), str(y)) for y in range(1800, 2200)],
+        choices=open_year_choices,
         widget=forms.MultipleHiddenInput,
     )
     since = forms.IntegerField(required=False, min_value=0, max_value=2**31, widget=forms.HiddenInput)

@@ -293,6 +293,28 @@ def test_with_a_shared_cache_the_304_reads_only_the_user(client, analyst, gsomia
     assert len(queries) == 1
 
 
+def test_with_a_shared_cache_a_cached_page_reads_only_the_user(client, analyst, gsomia, shared_cache):
+    reader = signed_in(client, analyst)
+    first = reader.get(f"{gsomia.get_absolute_url()}?status=occurred&lane=KR")
+    assert first.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        # The same filters in another order: the same page, from the cache.
+        again = reader.get(f"{gsomia.get_absolute_url()}?lane=KR&status=occurred")
+    assert again.status_code == 200
+    assert len(queries) == 1
+    main = [response.content.decode().split('<main id="main">')[1] for response in (first, again)]
+    assert main[0] == main[1]
+    assert f"<title>{gsomia.short_name} · Pacts</title>" in again.content.decode()
+
+
+def test_with_a_shared_cache_a_bad_query_is_never_served_from_the_cache(client, analyst, gsomia, shared_cache):
+    reader = signed_in(client, analyst)
+    for _ in range(2):
+        response = reader.get(f"{gsomia.get_absolute_url()}?status=bogus")
+        assert response.status_code == 400
+        assert "Select a valid choice" in response.content.decode()
+
+
 def test_with_a_shared_cache_a_new_event_ends_the_204_at_once(client, analyst, gsomia, shared_cache):
     reader = signed_in(client, analyst)
     seen = gsomia.revision

@@ -37,13 +37,18 @@ def timeline_etag(agreement, request, partial):
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
-def fragment_key(agreement, request, partial, query):
+def fragment_key(agreement, request, partial):
     """Where a rendered timeline is cached: a new revision, another role, query or day is another key.
 
     Nothing is ever invalidated: a change to the agreement makes a new revision,
-    so its old fragments are simply never asked for again and age out.
+    so its old fragments are simply never asked for again and age out. The query
+    is the one asked (without the poll's `since`), so that a cached page is found
+    before the agreement is read; only pages of valid queries are ever stored.
     """
     today = timezone.localdate().isoformat()  # "overdue" depends on the day
+    query = urlencode(
+        sorted((name, value) for name, values in request.GET.lists() if name != "since" for value in values)
+    )
     key = f"{agreement.pk}:{agreement.revision}:{role_of(request.user)}:{partial}:{query}:{today}"
     return "timeline:" + hashlib.sha256(key.encode()).hexdigest()
 
@@ -62,12 +67,17 @@ def filter_query(form):
 @vary_on_headers("HX-Request")
 def timeline(request, slug):
     partial = is_partial(request)
+    # Editors' fragments carry forms with their own CSRF token: never shared, never cached.
+    cacheable = role_of(request.user) not in {EDITOR, ADMIN}
     if (known := revisions.known(slug)) is not None:
-        # The open page's poll and revalidation, answered without reading a table.
+        # The open page's poll, revalidation and cached page, answered without reading a table.
         if partial and request.GET.get("since") == str(known.revision):
             return HttpResponse(status=204)
-        if not_modified := get_conditional_response(request, etag=timeline_etag(known, request, partial)):
+        etag = timeline_etag(known, request, partial)
+        if not_modified := get_conditional_response(request, etag=etag):
             return not_modified
+        if cacheable and (page := cache.get(fragment_key(known, request, partial))):
+            return timeline_response(request, partial, page, etag)
     agreement = get_object_or_404(Agreement.objects.select_related("party_a", "party_b"), slug=slug)
     revisions.learn(agreement)
     form = TimelineFilterForm(request.GET, agreement=agreement)
@@ -80,17 +90,25 @@ def timeline(request, slug):
         context = {"agreement": agreement, "form": form, "events": [], "aliases": agreement.aliases.all()}
         return render(request, TEMPLATE, context, status=400)
 
-    # Editors' fragments carry forms with their own CSRF token: never shared, never cached.
-    cacheable = role_of(request.user) not in {EDITOR, ADMIN}
-    key = fragment_key(agreement, request, partial, filter_query(form))
-    html = cache.get(key) if cacheable else None
-    if html is None:
+    key = fragment_key(agreement, request, partial)
+    page = cache.get(key) if cacheable else None
+    if page is None:
         context = timeline_context(request, agreement, form, partial)
-        html = render_to_string(TEMPLATE + ("#live" if partial else "#body"), context, request)
+        page = {
+            "title": agreement.short_name or agreement.title,
+            "html": render_to_string(TEMPLATE + ("#live" if partial else "#body"), context, request),
+        }
         if cacheable:
-            cache.set(key, html, timeout=60 * 60)
-    page = {"agreement": agreement, "body_html": html}
-    response = HttpResponse(html) if partial else render(request, TEMPLATE, page)
+            cache.set(key, page, timeout=60 * 60)
+    return timeline_response(request, partial, page, etag)
+
+
+def timeline_response(request, partial, page, etag):
+    """The rendered fragment as it is (htmx), or inside the page; revalidated on every use."""
+    if partial:
+        response = HttpResponse(page["html"])
+    else:
+        response = render(request, TEMPLATE, {"page_title": page["title"], "body_html": page["html"]})
     response["ETag"] = etag
     patch_cache_control(response, private=True, no_cache=True)
     return response
