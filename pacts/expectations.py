@@ -7,16 +7,13 @@ is read from the event that resolves it, if any. The outcome and the slippage ar
 SQL expressions, so the page can filter, count and take medians in the database.
 """
 
-import hashlib
 import statistics
 
-from django.core.cache import cache
 from django.db import connection, models
 from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from pacts.models import Agreement
 from pacts.vocabulary import RESOLVABLE_STATUSES
 
 MET_ON_TIME = "met-on-time"
@@ -39,8 +36,6 @@ OUTCOMES = (
     (OVERDUE, "Overdue"),
 )
 OUTCOME_LABELS = dict(OUTCOMES)
-# How long a summary is kept, at most: see data_version for why it is not kept for ever.
-SUMMARY_TIMEOUT = 10 * 60
 
 
 class DaysBetween(models.Func):
@@ -140,36 +135,10 @@ def median_slippage_by_lane(expectations, in_sql=None):
     return {lane: float(statistics.median(days)) for lane, days in by_lane.items()}
 
 
-def data_version():
-    """A text that changes with every write to any agreement or its events, from one query over two indexes.
+def summary(expectations):
+    """`(outcome_counts(expectations), median_slippage_by_lane(expectations))`.
 
-    The newest `changed_at` (every write stores it, through `store_status` or
-    `touch`) and the number of agreements (a deletion stores nothing). `changed_at`
-    is when the writing transaction began, so a long write that commits after a
-    shorter, later one leaves the version as it was: the summaries' timeout bounds
-    how long that goes unseen.
+    Both aggregate every expectation selected, so they grow with the data: the page
+    that shows them is kept per data version (pacts.views.expectations).
     """
-    # Two subqueries, not one aggregate: PostgreSQL reads a lone max() from the end of the
-    # index, and counts from the index alone, where together they would scan the table.
-    table = Agreement._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT (SELECT max(changed_at) FROM {table}), (SELECT count(*) FROM {table})")
-        newest, count = cursor.fetchone()
-    return f"{newest}/{count}"
-
-
-def summary(expectations, selection, today):
-    """`(outcome_counts(expectations), median_slippage_by_lane(expectations))`, cached.
-
-    Both aggregate every expectation selected, so they grow with the data; they are
-    kept under a key made of the data version, `today` (pending turns overdue) and
-    `selection` (a text naming the filters), so any change makes a new key and
-    nothing needs invalidating.
-    """
-    named = f"{data_version()}|{today.isoformat()}|{selection}"
-    key = f"expectations-summary:{hashlib.sha256(named.encode()).hexdigest()}"
-    if (cached := cache.get(key)) is not None:
-        return cached
-    result = (outcome_counts(expectations), median_slippage_by_lane(expectations))
-    cache.set(key, result, timeout=SUMMARY_TIMEOUT)
-    return result
+    return outcome_counts(expectations), median_slippage_by_lane(expectations)

@@ -1,4 +1,5 @@
-"""Each agreement's current revision by slug, in the shared cache: a poll or a 304 reads no table.
+"""Each agreement's current revision by slug, in the shared cache: a poll or a 304 reads no table;
+and the version of the data as a whole, under which pages computed from all of it are kept.
 
 Only with a cache shared by every app server (settings.PACTS_SHARED_CACHE, Redis):
 with one cache per process, a write seen by one worker would leave the others
@@ -19,10 +20,12 @@ Never stale, because of who writes what and when:
   overwrite, so it answers 404 as soon as the change is committed.
 """
 
+import hashlib
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 # Bounds the cost of a rolled-back write and of a database restored under a warm cache.
 TIMEOUT = 60 * 60
@@ -63,6 +66,45 @@ def forget(slug):
     """The agreement at `slug` is going (deleted or renamed): ask the database from now on."""
     if settings.PACTS_SHARED_CACHE:
         cache.set(key(slug), ASK_DATABASE, timeout=TIMEOUT)
+
+
+# How long a value kept under the data version lives, at most: see data_version for why
+# it is not kept for ever.
+DATA_TIMEOUT = 10 * 60
+
+
+def data_version():
+    """A text that changes with every write to any agreement or its events, from one query over two indexes.
+
+    The newest `changed_at` (every write stores it, through `store_status` or
+    `touch`) and the number of agreements (a deletion stores nothing). `changed_at`
+    is when the writing transaction began, so a long write that commits after a
+    shorter, later one leaves the version as it was: DATA_TIMEOUT bounds how long
+    that goes unseen.
+    """
+    # Two subqueries, not one aggregate: PostgreSQL reads a lone max() from the end of the
+    # index, and counts from the index alone, where together they would scan the table.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (SELECT max(changed_at) FROM pacts_agreement), (SELECT count(*) FROM pacts_agreement)")
+        newest, count = cursor.fetchone()
+    return f"{newest}/{count}"
+
+
+def kept(name, parts, compute):
+    """What `compute()` returns for the data as it is now, computed once per data version.
+
+    Kept in the cache under the data version and `parts` (texts naming whatever
+    else the value depends on: filters, the day, a party), so any write makes a
+    new key and nothing needs invalidating; old values simply age out. For values
+    that grow with the data (counts, medians, long rendered lists) and change only
+    when agreements or their events do.
+    """
+    named = "|".join([data_version(), *parts])
+    key = f"{name}:{hashlib.sha256(named.encode()).hexdigest()}"
+    if (value := cache.get(key)) is None:
+        value = compute()
+        cache.set(key, value, timeout=DATA_TIMEOUT)
+    return value
 
 
 def forget_old_slug(sender, instance, raw=False, **kwargs):

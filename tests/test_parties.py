@@ -207,10 +207,13 @@ def test_the_party_page_needs_a_reader(client, settings, db):
 @pytest.mark.parametrize("agreements", [3, 300])
 def test_the_page_runs_a_constant_number_of_queries(reader, django_assert_num_queries, agreements):
     make_agreements_of_japan(agreements)
-    # session, user, groups; party, counts, agreements, medians, counterparts, steps
-    with django_assert_num_queries(9):
+    # session, user, groups; party, the data version; counts, agreements, medians, counterparts, steps
+    with django_assert_num_queries(10):
         response = reader.get("/parties/JP/")
     assert response.status_code == 200
+    with django_assert_num_queries(5):  # the rest is kept until the data changes
+        again = reader.get("/parties/JP/")
+    assert again.content.decode().split("<main")[1] == response.content.decode().split("<main")[1]
 
 
 def test_long_lists_are_capped_and_point_to_the_whole_list(reader, db):
@@ -267,3 +270,14 @@ def test_the_bulk_seed_stores_the_step_dates_store_status_would(db):
     for agreement in Agreement.objects.all():
         agreement.store_status()
     assert stored_step_dates() == seeded
+
+
+def test_the_kept_page_shows_a_new_agreement_or_step_at_once(reader, db):
+    make_agreements_of_japan(2)
+    assert "2 agreements" in reader.get("/parties/JP/").content.decode()
+    agreement = AgreementFactory(party_a_id="JP", party_b_id="FR", short_name="Paris accord")
+    content = reader.get("/parties/JP/").content.decode()
+    assert "3 agreements" in content
+    assert "Paris accord" in content
+    EventFactory(agreement=agreement, kind="cabinet-approval", lane="JP", date="2025-01-10", summary="Tokyo approves")
+    assert "Tokyo approves" in reader.get("/parties/JP/").content.decode()

@@ -122,7 +122,7 @@ class Agreement(Edited):
             models.Index(fields=["short_name", "id"], name="agreement_by_name"),
             # The network's count per pair and kind, read from the index alone.
             models.Index(fields=["party_a", "party_b", "kind", "status"], name="agreement_pair_kind"),
-            # The newest change of all, part of the key of cached summaries (pacts.expectations.data_version).
+            # The newest change of all, part of the key of cached summaries (pacts.revisions.data_version).
             models.Index(fields=["changed_at"], name="agreement_changed_at"),
         ]
         constraints = [

@@ -1,13 +1,13 @@
 from django import forms
 from django.db.models import F, Q
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 from django_countries import countries
 
 from pacts import expectations as outcomes
-from pacts import vocabulary
+from pacts import revisions, vocabulary
 from pacts.access import reader_required
 from pacts.models import Event
 
@@ -54,10 +54,6 @@ class ExpectationFilterForm(forms.Form):
             events = events.filter(outcome=data["outcome"])
         return events
 
-    def selection(self):
-        """The filters chosen, as a text that names them exactly."""
-        return urlencode(sorted(self.cleaned_data.items()))
-
     @property
     def is_filtered(self):
         return any(self.cleaned_data.get(name) for name in self.fields)
@@ -75,6 +71,17 @@ def expectations(request):
         return render(request, TEMPLATE, {"form": form}, status=400)
 
     today = timezone.localdate()
+    # The table and its counts are the page's cost, and grow with the data: kept per data version.
+    body_html = revisions.kept(
+        "expectations-page",
+        [today.isoformat(), request.GET.urlencode()],
+        lambda: render_to_string(TEMPLATE + "#body", expectations_context(form, today), request),
+    )
+    return render(request, TEMPLATE, {"form": form, "body_html": body_html})
+
+
+def expectations_context(form, today):
+    """The rows with the latest deadlines, and the outcome counts and median slippages of all selected."""
     selected = form.filter(outcomes.expectations(Event.objects.all(), today))
     rows = list(
         selected.select_related("agreement", "resolved_by")
@@ -84,11 +91,10 @@ def expectations(request):
     for event in rows:
         event.lane_label = lane_label(event.lane)
         event.outcome_label = outcomes.OUTCOME_LABELS[event.outcome]
-    counts, medians_by_lane = outcomes.summary(selected, form.selection(), today)
+    counts, medians_by_lane = outcomes.summary(selected)
     medians = sorted(
         ((lane_label(lane), median) for lane, median in medians_by_lane.items()),
         key=lambda pair: (pair[0] == "Joint", pair[0]),
     )
     total = sum(n for _, _, n in counts)
-    context = {"form": form, "rows": rows, "counts": counts, "medians": medians, "total": total, "cap": ROWS}
-    return render(request, TEMPLATE, context)
+    return {"form": form, "rows": rows, "counts": counts, "medians": medians, "total": total, "cap": ROWS}

@@ -1,7 +1,4 @@
-import hashlib
-
 from django import forms
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import CharField, Count, F
 from django.db.models.functions import Greatest, Least
@@ -12,9 +9,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from pacts import vocabulary
+from pacts import revisions, vocabulary
 from pacts.access import reader_required
-from pacts.expectations import SUMMARY_TIMEOUT, data_version
 from pacts.models import Agreement, Party
 from pacts.network import PALETTE, Link, draw, rows
 from pacts.views.timeline import is_partial
@@ -69,13 +65,12 @@ def network(request):
     form = NetworkFilterForm(request.GET)
     if not form.is_valid():
         return render(request, TEMPLATE, {"form": form}, status=400)
-    # Drawing thousands of links is the page's cost: the drawing is kept under the data
-    # version and the query string, so any change makes a new key (see data_version).
-    named = f"{data_version()}|{request.GET.urlencode()}"
-    key = f"network:{hashlib.sha256(named.encode()).hexdigest()}"
-    if (html := cache.get(key)) is None:
-        html = render_to_string(TEMPLATE + "#network", network_context(request, form), request)
-        cache.set(key, html, timeout=SUMMARY_TIMEOUT)
+    # Drawing thousands of links is the page's cost: the drawing is kept per data version.
+    html = revisions.kept(
+        "network",
+        [request.GET.urlencode()],
+        lambda: render_to_string(TEMPLATE + "#network", network_context(request, form), request),
+    )
     if is_partial(request):
         return HttpResponse(html)
     return render(request, TEMPLATE, {"form": form, "network_html": html})

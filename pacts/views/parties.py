@@ -20,15 +20,17 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from pacts import vocabulary
+from pacts import revisions, vocabulary
 from pacts.access import reader_required
 from pacts.dates import Period
 from pacts.models import Agreement, Event, Party
 
+TEMPLATE = "pacts/party.html"
 CODE = re.compile(r"[A-Z]{2}")
 AGREEMENTS_SHOWN = 200
 STEPS_SHOWN = 100
@@ -173,6 +175,15 @@ def party(request, code):
     if not CODE.fullmatch(code):
         raise Http404("A party is two capital letters, such as KR.")
     party = get_object_or_404(Party, code=code)
+    # Its counts, medians and lists cover all its agreements and grow with them: kept per data version.
+    body_html = revisions.kept(
+        "party-page", [party.code], lambda: render_to_string(TEMPLATE + "#body", party_context(party), request)
+    )
+    return render(request, TEMPLATE, {"party": party, "body_html": body_html})
+
+
+def party_context(party):
+    """The party's counts, agreements, counterparts, domestic steps and step durations."""
     list_url = reverse("agreement-list")
     by_kind, by_status = agreement_counts(party)
     agreements = list(latest_events(party)[:AGREEMENTS_SHOWN])
@@ -185,7 +196,7 @@ def party(request, code):
             agreement.latest_kind_label = vocabulary.KIND_LABELS[agreement.latest_kind]
             agreement.latest_status_label = EVENT_STATUS_LABELS[agreement.latest_status]
     medians = step_medians(party)
-    context = {
+    return {
         "party": party,
         "total": sum(count for _, _, count in by_kind),
         "by_kind": [
@@ -207,4 +218,3 @@ def party(request, code):
             ("Signature", "entry into force", *medians["signature_to_entry"]),
         ],
     }
-    return render(request, "pacts/party.html", context)
