@@ -61,9 +61,14 @@ class AgreementFilter(django_filters.FilterSet):
         label="Search", method="filter_q", max_length=200, widget=forms.TextInput(attrs={"type": "search"})
     )
     party = ChoicesFilter(label="Party", choices=lambda: list(countries), method="filter_party")
-    kind = django_filters.MultipleChoiceFilter(choices=vocabulary.AGREEMENT_KINDS, widget=forms.CheckboxSelectMultiple)
+    # distinct=False: these are columns of the agreement itself, so no row can repeat, and a
+    # DISTINCT would make PostgreSQL sort every match before it could stop at the page's end.
+    kind = django_filters.MultipleChoiceFilter(
+        choices=vocabulary.AGREEMENT_KINDS, widget=forms.CheckboxSelectMultiple, distinct=False
+    )
     status = django_filters.MultipleChoiceFilter(
         choices=vocabulary.AGREEMENT_STATUSES,
+        distinct=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="In force includes agreements with a termination notice given or suspended.",
     )

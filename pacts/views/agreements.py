@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_countries import countries
 
+from pacts import revisions
 from pacts.access import editor_required, reader_required
 from pacts.conflicts import refused_edit
 from pacts.filters import (
@@ -57,7 +58,12 @@ def agreement_list(request):
         "before_key": page_form.cleaned_data["before"] or None,
     }
     # A search is counted and ranked among its newest matches only: a common word matches nearly everything.
-    matches = Matches.of(selected.narrowed, selected.search_text) if selected.search_text else None
+    # Finding them is most of a search's cost, so they are kept per data version for the next reader.
+    matches = (
+        revisions.kept("search-matches", [query], lambda: Matches.of(selected.narrowed, selected.search_text))
+        if selected.search_text
+        else None
+    )
     if sort == "relevance":
         page = ranked_page(selected.narrowed, matches, **cursors)
     elif matches is not None:
