@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -112,7 +113,9 @@ def main():
     probes = []
     for key, name, url, headers in urls:
         extra = {f"HTTP_{key.upper().replace('-', '_')}": value for key, value in headers.items()}
+        started = time.perf_counter()
         client.get(url, **extra)  # warm caches, as the load run will
+        first_ms = (time.perf_counter() - started) * 1000
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url, **extra)
         probes.append(
@@ -123,6 +126,7 @@ def main():
                 "headers": headers,
                 "status": response.status_code,
                 "queries": len(queries),
+                "first_ms": round(first_ms, 1),
                 "bytes": len(getattr(response, "content", b"")),
             }
         )

@@ -16,7 +16,9 @@ def render(summary):
         f"- Code: commit {summary.get('code', 'unknown')} of this repository (`-dirty`: with uncommitted changes).",
         f"- Load: wrk, {summary['wrk']}, one URL after another, signed in as an analyst, "
         "with `X-Forwarded-Proto: https`; gunicorn with gunicorn.conf.py and production settings (DEBUG off).",
-        "- Queries: counted by a separate request through Django's test client against the same database.",
+        "- Queries: counted by a separate request through Django's test client against the same database. "
+        "First ms: that client's first request for the URL, alone and in-process, before the page was cached "
+        "(the timeline's was drawn once already, to read its ETag).",
         "",
     ]
     for scale in summary["scales"]:
@@ -29,6 +31,11 @@ def fmt_load(values):
     return " / ".join(f"{value:.1f}" for value in values)
 
 
+def first_ms(entry):
+    """The first request's time, in-process and alone, before anything was cached for it (older runs lack it)."""
+    return f"{entry['first_ms']:,.0f}" if "first_ms" in entry else ""
+
+
 def render_scale(scale):
     seeded = (
         f"seeded in {scale['seed_seconds'] / 60:.1f} min"
@@ -38,8 +45,8 @@ def render_scale(scale):
     lines = [
         f"### {scale['agreements']:,} agreements ({seeded})",
         "",
-        "| URL | status | req/s | p50 ms | p95 ms | p99 ms | max ms | queries | × healthz | × static |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| URL | status | req/s | p50 ms | p95 ms | p99 ms | max ms | queries | first ms | × healthz | × static |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for entry in scale["urls"]:
         bad = f" ({entry['bad_status']} non-2xx/3xx)" if entry["bad_status"] else ""
@@ -48,13 +55,13 @@ def render_scale(scale):
         if not entry["requests"]:
             lines.append(
                 f"| {entry['name']} | {entry['served_status']}{bad} | 0 | no response within the run "
-                f"| | | | {entry['queries']} | 0 | 0 |"
+                f"| | | | {entry['queries']} | {first_ms(entry)} | 0 | 0 |"
             )
             continue
         lines.append(
             f"| {entry['name']} | {entry['served_status']}{bad} | {entry['rps']:,.0f} | {entry['p50_ms']:.1f} "
             f"| {entry['p95_ms']:.1f} | {entry['p99_ms']:.1f} | {entry['max_ms']:.0f} | {entry['queries']} "
-            f"| {entry['vs_healthz']:.2f} | {entry['vs_static']:.2f} |"
+            f"| {first_ms(entry)} | {entry['vs_healthz']:.2f} | {entry['vs_static']:.2f} |"
         )
     lines += [
         "",
