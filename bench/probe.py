@@ -25,6 +25,7 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.templatetags.static import static  # noqa: E402
@@ -79,6 +80,9 @@ def deep_page(client, start, pages):
 
 def main():
     client = analyst_client()
+    # As if the analyst had been made long ago: a change of groups has their role read from
+    # the database for ten minutes (pacts/roles.py), longer than a scale's run.
+    cache.clear()
     by_events = Agreement.objects.annotate(n=Count("events")).order_by("n", "id")
     total = by_events.count()
     median = by_events[total // 2]

@@ -9,10 +9,8 @@ def render(summary):
     lines = [
         f"## Run of {summary['started']} (finished {summary['finished']})",
         "",
-        f"- Machine: {summary['machine']}. Other agents' processes shared the machine during the run "
-        f"(load average {fmt_load(summary['load_average_before'])} before, "
-        f"{fmt_load(summary['load_average_after'])} after), so absolute figures are noisy; the ratios "
-        "to `/healthz` and to a static file, measured in the same minute, are the comparable numbers.",
+        f"- Machine: {summary['machine']}. {machine_load(summary)} The ratios to `/healthz` and to a static "
+        "file, measured in the same minute, are the numbers to compare between machines and runs.",
         f"- Code: commit {summary.get('code', 'unknown')} of this repository (`-dirty`: with uncommitted changes).",
         f"- Load: wrk, {summary['wrk']}, one URL after another, signed in as an analyst, "
         "with `X-Forwarded-Proto: https`; gunicorn with gunicorn.conf.py and production settings (DEBUG off).",
@@ -25,6 +23,17 @@ def render(summary):
         lines += render_scale(scale)
     lines += render_targets(summary["scales"])
     return "\n".join(lines)
+
+
+def machine_load(summary):
+    """What the load averages say about the run; the run's own load shows in the figures after it."""
+    before, after = fmt_load(summary["load_average_before"]), fmt_load(summary["load_average_after"])
+    if summary["load_average_before"][0] > 1:
+        return (
+            f"Other processes shared the machine (load average {before} before the run, {after} after), "
+            "so absolute figures are noisy."
+        )
+    return f"The machine was otherwise idle (load average {before} before the run; {after} after, from the run itself)."
 
 
 def fmt_load(values):

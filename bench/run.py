@@ -209,9 +209,6 @@ def bench_scale(scale, agreements, version, secret_key):
     with tempfile.NamedTemporaryFile(suffix=".json") as found:
         run([PYTHON, ROOT / "bench" / "probe.py", found.name], env=env, capture=True)
         probe = json.loads(Path(found.name).read_text())
-    # Again, as if the analyst had been made long ago: a change of groups makes their role
-    # be read from the database for ten minutes (pacts/roles.py), the whole of a scale's run.
-    run([PYTHON, "manage.py", "shell", "--no-imports", "-c", CLEAR_CACHE], env=env)
     cookie = {"Cookie": f"sessionid={probe['session']}"}
     server = serve(env)
     try:
