@@ -6,6 +6,7 @@ GUNICORN_BIND        address to listen on (127.0.0.1:8000); the reverse proxy co
 WEB_CONCURRENCY      worker processes (2 x cores + 1, at most 8)
 GUNICORN_THREADS     threads per worker (4)
 GUNICORN_TIMEOUT     seconds a worker may stay silent before it is replaced (30)
+GUNICORN_MAX_REQUESTS  requests after which a worker is replaced (2000; 0 never, as the bench's soak run)
 FORWARDED_ALLOW_IPS  proxies trusted to say the request came over HTTPS (127.0.0.1,::1)
 """
 
@@ -36,7 +37,7 @@ keepalive = 5
 
 # Each worker is replaced after a few thousand requests, at staggered moments, so
 # that memory stays flat over weeks whatever a library leaks.
-max_requests = 2000
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
 
 # Load the app once in the master and fork workers from it: workers start at once

@@ -20,7 +20,7 @@ def render(summary):
         "",
     ]
     for scale in summary["scales"]:
-        lines += render_scale(scale)
+        lines += render_scale(scale) + render_soak(scale)
     lines += render_targets(summary["scales"])
     return "\n".join(lines)
 
@@ -85,6 +85,27 @@ def fmt_list(values):
     return ", ".join(f"{value:.0f}" for value in values) or "none"
 
 
+def render_soak(scale):
+    """The soak run's load and each sample of the workers' memory; nothing for a scale without one."""
+    if not (soak := scale.get("soak")):
+        return []
+    load = soak["load"]
+    failed = f"{load['bad_status']} non-2xx/3xx, {load['socket_errors']} socket errors"
+    lines = [
+        f"### Soak: {soak['seconds']} s at {scale['agreements']:,} agreements, workers never recycled",
+        "",
+        f"Every URL above in turn, `GUNICORN_MAX_REQUESTS=0`: {load['requests']:,} requests, "
+        f"{load['rps']:,.0f} req/s, p50 {load['p50_ms']:.0f} ms, p99 {load['p99_ms']:.0f} ms; {failed}.",
+        "",
+        "| after | worker RSS, MB | largest |",
+        "|--:|---|--:|",
+    ]
+    for sample in soak["samples"]:
+        sizes = sorted(sample["rss_mb"])
+        lines.append(f"| {sample['seconds']} s | {fmt_list(sizes)} | {max(sizes, default=0):.0f} |")
+    return [*lines, ""]
+
+
 def render_targets(scales):
     """Issue 6, item 3: each target with the figures that meet or miss it."""
     by_scale = {scale["scale"]: {entry["key"]: entry for entry in scale["urls"]} for scale in scales}
@@ -131,6 +152,19 @@ def render_targets(scales):
     rows.append(("no page over 1 s (p99)", "; ".join(slow) or "none over 1 s", not slow, ""))
     heaviest = max(max(scale["memory_after_mb"] or [0]) for scale in scales)
     rows.append(("worker memory < 150 MB", f"largest worker {heaviest:.0f} MB", heaviest < 150, ""))
+    for scale in scales:
+        if soak := scale.get("soak"):
+            first, last = (max(sample["rss_mb"]) for sample in (soak["samples"][1], soak["samples"][-1]))
+            peak = max(max(sample["rss_mb"]) for sample in soak["samples"])
+            rows.append(
+                (
+                    f"worker memory flat over a long run ({soak['seconds']} s at {scale['scale']})",
+                    f"largest worker {first:.0f} MB after {soak['samples'][1]['seconds']} s, "
+                    f"{last:.0f} MB at the end, {peak:.0f} MB at most",
+                    peak < 150 and last <= first * 1.1,
+                    "",
+                )
+            )
 
     lines = [
         "### Targets (issue 6, item 3)",

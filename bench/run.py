@@ -10,6 +10,9 @@ For each scale (1,000 / 10,000 / 100,000 agreements, 20 events each on average):
    fresh SECRET_KEY, ALLOWED_HOSTS=127.0.0.1) and wrk loads each URL in turn, sending
    `X-Forwarded-Proto: https` as the reverse proxy would.
 
+After the last scale, a soak run loads every URL of that scale in turn for BENCH_SOAK
+seconds (600; 0 skips it) with worker recycling off, and samples the workers' memory.
+
 Durations and concurrency come from the environment: BENCH_DURATION (seconds per
 URL, 10), BENCH_THREADS (2), BENCH_CONNECTIONS (8), BENCH_SCALES (1k,10k,100k),
 BENCH_POSTGRES (postgres://postgres@127.0.0.1:5432), BENCH_PORT (8765). With REDIS_URL
@@ -53,6 +56,8 @@ THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
+SOAK = int(os.environ.get("BENCH_SOAK", "600"))
+SOAK_SAMPLES = 10
 HTTPS = {"X-Forwarded-Proto": "https"}
 CLEAR_CACHE = "from django.core.cache import cache; cache.clear()"
 
@@ -193,7 +198,7 @@ def load(url, headers):
     return json.loads(next(line for line in reversed(output.splitlines()) if line.startswith("{")))
 
 
-def bench_scale(scale, agreements, version, secret_key):
+def bench_scale(scale, agreements, version, secret_key, last=False):
     template_name, seed_seconds = template(scale, agreements, version)
     name = working_copy(template_name)
     env = {
@@ -223,6 +228,7 @@ def bench_scale(scale, agreements, version, secret_key):
     finally:
         server.terminate()
         server.wait(timeout=60)
+    soak = soak_run(env, probe["urls"], cookie) if last and SOAK else None
     by_key = {entry["key"]: entry for entry in probe["urls"]}
     for entry in probe["urls"]:
         entry["vs_healthz"] = round(entry["rps"] / by_key["healthz"]["rps"], 3)
@@ -234,7 +240,43 @@ def bench_scale(scale, agreements, version, secret_key):
         "urls": probe["urls"],
         "memory_before_mb": list(memory_before.values()),
         "memory_after_mb": list(memory_after.values()),
+        "soak": soak,
     }
+
+
+def soak_run(env, urls, cookie):
+    """Every URL in turn for SOAK seconds, workers never recycled; their memory sampled as it goes."""
+    say(f"soak: every URL in turn for {SOAK} s, worker recycling off")
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as listing:
+        for entry in urls:
+            headers = {**HTTPS, **cookie, **entry["headers"]}
+            listing.write("\t".join([quote(entry["url"]), *(f"{k}: {v}" for k, v in headers.items())]) + "\n")
+    server = serve({**env, "GUNICORN_MAX_REQUESTS": "0"})
+    try:
+        for entry in urls:  # each page once, so that the first sample is of warm workers
+            fetch(entry["url"], {**cookie, **entry["headers"]})
+        command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{SOAK}s", "--timeout", "30s"]
+        command += ["-s", ROOT / "bench" / "soak.lua", f"http://127.0.0.1:{PORT}/"]
+        load = subprocess.Popen(
+            [str(part) for part in command],
+            cwd=ROOT,
+            env={**os.environ, "BENCH_SOAK_URLS": listing.name},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        samples, started = [], time.monotonic()
+        for n in range(SOAK_SAMPLES + 1):
+            time.sleep(max(0.0, started + n * SOAK / SOAK_SAMPLES - time.monotonic()))
+            samples.append(
+                {"seconds": round(time.monotonic() - started), "rss_mb": [rss_mb(pid) for pid in workers(server)]}
+            )
+        output, _ = load.communicate()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        os.unlink(listing.name)
+    result = json.loads(next(line for line in reversed(output.splitlines()) if line.startswith("{")))
+    return {"seconds": SOAK, "load": result, "samples": samples}
 
 
 def machine():
@@ -262,7 +304,7 @@ def main():
     version = generator_version()
     secret_key = secrets.token_urlsafe(50)
     load_before = os.getloadavg()
-    results = [bench_scale(scale, SCALES[scale], version, secret_key) for scale in scales]
+    results = [bench_scale(scale, SCALES[scale], version, secret_key, last=(scale == scales[-1])) for scale in scales]
     summary = {
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

@@ -60,7 +60,8 @@ def run_python(code, *, args=None, **env):
 
 
 def gunicorn_settings(monkeypatch, **env):
-    for name in ("GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "FORWARDED_ALLOW_IPS"):
+    names = "GUNICORN_BIND WEB_CONCURRENCY GUNICORN_THREADS GUNICORN_TIMEOUT GUNICORN_MAX_REQUESTS FORWARDED_ALLOW_IPS"
+    for name in names.split():
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -85,10 +86,11 @@ def test_gunicorn_settings_come_from_the_environment(monkeypatch):
         WEB_CONCURRENCY="3",
         GUNICORN_THREADS="2",
         GUNICORN_TIMEOUT="60",
+        GUNICORN_MAX_REQUESTS="0",
         FORWARDED_ALLOW_IPS="10.0.0.5",
     )
     assert (config["bind"], config["workers"], config["threads"]) == ("0.0.0.0:9000", 3, 2)
-    assert (config["timeout"], config["forwarded_allow_ips"]) == (60, "10.0.0.5")
+    assert (config["timeout"], config["max_requests"], config["forwarded_allow_ips"]) == (60, 0, "10.0.0.5")
 
 
 @pytest.mark.django_db
