@@ -5,9 +5,14 @@ editor   analyst + reads history; creates and edits agreements, events, sources
          and citations; deletes events, citations, aliases and relations.
 admin    everything on Pacts' models, plus users and groups; is_staff follows it;
          reads sign-in records and unlocks throttled sign-ins (django-axes).
+
+With a shared cache, each user's role and each signed-in user are kept there, and
+every change that could alter them marks them ASK_DATABASE (see `forget_roles`).
 """
 
+import django
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
 ANALYST, EDITOR, ADMIN = "analyst", "editor", "admin"
@@ -88,10 +93,40 @@ def role_key(user_id):
     return f"role:{user_id}"
 
 
+def user_key(user_id):
+    # Pickled model instances are only read back by the Django version that wrote them.
+    return f"user:{django.__version__}:{user_id}"
+
+
+class CachedUserBackend(ModelBackend):
+    """ModelBackend that keeps each signed-in user, with its role, in the shared cache.
+
+    Every request of a signed-in user loads the user; this way a page whose own data
+    is cached (the timeline's poll, its 304, a cached fragment) reads no table at
+    all. The rules are the role's: readers only `add` what they read, and every
+    save or deletion of the user and every change of its groups marks it
+    ASK_DATABASE before it commits, so a new password, a deactivation or a
+    demotion applies at the next request.
+    """
+
+    def get_user(self, user_id):
+        if not settings.PACTS_SHARED_CACHE:
+            return super().get_user(user_id)
+        cached = cache.get(user_key(user_id))
+        if cached is not None and cached != ASK_DATABASE:
+            return cached
+        user = super().get_user(user_id)
+        if user is not None and cached is None:
+            role_of(user)  # kept on the instance, so it is cached with it
+            cache.add(user_key(user_id), user, timeout=ROLE_TIMEOUT)
+        return user
+
+
 def forget_roles(user_ids):
-    """These users' groups or superuser flag are changing: read their role from the database for a while."""
+    """These users' groups, superuser flag or account are changing: read them from the database for a while."""
     if settings.PACTS_SHARED_CACHE and user_ids:
-        cache.set_many({role_key(pk): ASK_DATABASE for pk in user_ids}, timeout=CHANGING_TIMEOUT)
+        marks = {role_key(pk): ASK_DATABASE for pk in user_ids} | {user_key(pk): ASK_DATABASE for pk in user_ids}
+        cache.set_many(marks, timeout=CHANGING_TIMEOUT)
 
 
 def forget_members_roles(sender, instance, action, reverse, pk_set, **kwargs):
@@ -112,7 +147,10 @@ def forget_group_roles(sender, instance, **kwargs):
         forget_roles(list(instance.user_set.values_list("pk", flat=True)))
 
 
-def forget_user_role(sender, instance, update_fields=None, **kwargs):
-    """post_save of a User: `is_superuser` may have changed (signing in only stamps last_login)."""
+def forget_user(sender, instance, update_fields=None, **kwargs):
+    """post_save and post_delete of a User: its superuser flag, password or activity may have changed.
+
+    Signing in only stamps last_login, which nothing cached needs.
+    """
     if update_fields is None or set(update_fields) - {"last_login"}:
         forget_roles([instance.pk])

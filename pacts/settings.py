@@ -191,7 +191,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a locked-out client before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with the signed-in user kept in the shared cache (when there is one).
+    "pacts.roles.CachedUserBackend",
 ]
 
 LOGIN_URL = "login"

@@ -3,7 +3,8 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.urls import reverse
 
-from pacts.roles import ADMIN, ANALYST, EDITOR, ROLE_PERMISSIONS, role_key, role_of
+from pacts.roles import ADMIN, ANALYST, EDITOR, ROLE_PERMISSIONS, role_key, role_of, user_key
+from tests.conftest import HTMX
 
 
 def permissions_of(role):
@@ -135,3 +136,52 @@ def test_a_demoted_editor_is_refused_on_the_next_request(client, make_user, shar
     assert cache.get(role_key(user.pk)) == EDITOR
     user.groups.set([Group.objects.get(name=ANALYST)])
     assert client.get(new_event).status_code == 403
+
+
+# --- Signed-in users kept in a shared cache (CachedUserBackend) -------------------------
+
+
+def poll(client, agreement):
+    """The timeline's poll: with the revision cached, it reads nothing but the session and the user."""
+    return client.get(f"{agreement.get_absolute_url()}?since={agreement.revision}", headers=HTMX)
+
+
+def test_a_signed_in_user_is_read_from_the_cache_with_its_role(
+    client, make_user, shared_cache, gsomia, django_assert_num_queries
+):
+    user = make_user(ANALYST)
+    client.force_login(user)
+    cache.clear()
+    assert poll(client, gsomia).status_code == 204  # reads the user and its groups, keeps both
+    assert cache.get(user_key(user.pk))._pacts_role == ANALYST
+    with django_assert_num_queries(1):  # the session (a database session in the tests)
+        assert poll(client, gsomia).status_code == 204
+
+
+@pytest.mark.parametrize("change", ["new password", "deactivated", "deleted"])
+def test_a_change_to_the_user_applies_at_once_despite_the_cache(client, make_user, shared_cache, gsomia, change):
+    user = make_user(ANALYST)
+    client.force_login(user)
+    cache.clear()
+    assert poll(client, gsomia).status_code == 204
+    assert cache.get(user_key(user.pk)) is not None
+    if change == "new password":
+        user.set_password("another long passphrase")
+        user.save()
+    elif change == "deactivated":
+        user.is_active = False
+        user.save()
+    else:
+        user.delete()
+    response = poll(client, gsomia)
+    assert response.status_code == 401
+    assert response["HX-Redirect"].startswith(reverse("login"))
+
+
+def test_a_reader_never_overwrites_a_change_marked_meanwhile(client, make_user, shared_cache, gsomia):
+    user = make_user(ANALYST)
+    client.force_login(user)
+    cache.clear()
+    user.save()  # marks the user: the next request reads it from the database and keeps nothing
+    assert poll(client, gsomia).status_code == 204
+    assert cache.get(user_key(user.pk)) == "ask-database"
