@@ -17,7 +17,9 @@ from pacts import vocabulary
 from pacts.vocabulary import JOINT, KIND_GROUP
 
 # More events than this and the oldest years fold, each opened on demand.
-FOLD_ABOVE = 300
+FOLD_ABOVE = 150
+# Each party's progress lists its latest steps; the lanes below hold the rest.
+PROGRESS_STEPS = 12
 
 NEGOTIATION_STARTS = ("negotiation-opened", "negotiation-resumed")
 # Progress shows the procedure to be bound; talks, later life, exit and commentary show in the lanes.
@@ -43,6 +45,7 @@ class Progress:
 
     party: object
     steps: list = field(default_factory=list)
+    earlier: int = 0  # older steps left to the lanes
 
 
 @dataclass
@@ -121,7 +124,8 @@ def progress(agreement, events, as_of=None, today=None):
             if resolver is not None and (not as_of or (resolver.date_start and resolver.date_start <= as_of)):
                 continue  # the resolving event shows instead
             steps.append(ProgressStep(event, progress_mark(event, today)))
-        result.append(Progress(party, steps))
+        earlier = max(len(steps) - PROGRESS_STEPS, 0)
+        result.append(Progress(party, steps[earlier:], earlier))
     return result
 
 
