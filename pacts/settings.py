@@ -171,8 +171,13 @@ PACTS_PRIMARY_AFTER_WRITE_SECONDS = int(os.environ.get("PACTS_PRIMARY_AFTER_WRIT
 
 # Rendered fragments and other cached values: shared by every app server when REDIS_URL
 # names a Redis, else each worker keeps its own in memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # What depends on the code alone (the site's navigation per role): each worker keeps its own.
+    "process": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "process"},
+}
 if os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "pacts.caching.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+    CACHES["default"] = {"BACKEND": "pacts.caching.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
 # What may only be cached where every worker sees the same cache, since a change in one
 # must reach the others at once: sessions (a sign-out), roles and agreements' revisions.
 PACTS_SHARED_CACHE = bool(os.environ.get("REDIS_URL"))

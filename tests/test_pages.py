@@ -91,6 +91,20 @@ def test_the_timeline_runs_a_constant_number_of_queries(client, analyst, django_
         client.get(agreement.get_absolute_url())
 
 
+def test_the_navigation_offers_editing_to_editors_only(client, analyst, editor):
+    worklist, new = reverse("worklist"), reverse("agreement-new")
+    pages = []
+    for user in (editor, analyst, editor):  # each worker keeps the navigation per role: none leaks to another
+        client.force_login(user)
+        pages.append(client.get(reverse("dashboard")).content.decode())
+    assert f'href="{worklist}"' in pages[0]
+    assert f'href="{new}"' in pages[0]
+    assert f'href="{worklist}"' not in pages[1]
+    assert f'href="{new}"' not in pages[1]
+    assert pages[2].count(f'href="{worklist}"') == 1
+    assert f'href="{reverse("agreement-list")}"' in pages[1]
+
+
 def test_healthz_answers_ok(client):
     response = client.get(reverse("healthz"))
     assert (response.status_code, response.content) == (200, b"ok\n")
