@@ -23,9 +23,10 @@ Never stale, because of who writes what and when:
 import hashlib
 from typing import NamedTuple
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections, router
 
 # Bounds the cost of a rolled-back write and of a database restored under a warm cache.
 TIMEOUT = 60 * 60
@@ -82,9 +83,12 @@ def data_version():
     shorter, later one leaves the version as it was: DATA_TIMEOUT bounds how long
     that goes unseen.
     """
+    # From the database the request reads its data from (a replica, or the primary after a
+    # write): a version newer than the data it is computed from would keep a stale value.
+    database = router.db_for_read(apps.get_model("pacts", "Agreement"))
     # Two subqueries, not one aggregate: PostgreSQL reads a lone max() from the end of the
     # index, and counts from the index alone, where together they would scan the table.
-    with connection.cursor() as cursor:
+    with connections[database].cursor() as cursor:
         cursor.execute("SELECT (SELECT max(changed_at) FROM pacts_agreement), (SELECT count(*) FROM pacts_agreement)")
         newest, count = cursor.fetchone()
     return f"{newest}/{count}"

@@ -73,10 +73,10 @@ def test_an_unknown_agreement_is_404(client, analyst):
 def test_the_list_runs_a_constant_number_of_queries(client, analyst, django_assert_num_queries):
     client.force_login(analyst)
     AgreementFactory.create_batch(3)
-    with django_assert_num_queries(5):  # session, user, groups, count, agreements
+    with django_assert_num_queries(6):  # session, user, groups, data version, count, agreements
         client.get(reverse("agreement-list"))
-    AgreementFactory.create_batch(30)
-    with django_assert_num_queries(5):
+    AgreementFactory.create_batch(30)  # a new data version: the page is drawn again
+    with django_assert_num_queries(6):
         client.get(reverse("agreement-list"))
 
 

@@ -3,7 +3,9 @@ import re
 from django.contrib.postgres.search import SearchHeadline
 from django.db import IntegrityError, connection, transaction
 from django.db.models import prefetch_related_objects
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.http import urlencode
@@ -36,6 +38,9 @@ from pacts.views.timeline import is_partial
 MARK_START, MARK_STOP = "\ue000", "\ue001"
 
 
+TEMPLATE = "pacts/agreement_list.html"
+
+
 @require_GET
 @reader_required
 @vary_on_headers("HX-Request")
@@ -43,11 +48,28 @@ def agreement_list(request):
     selected = AgreementFilter(request.GET, queryset=Agreement.objects.for_list())
     filters_valid = selected.is_valid()
     page_form = ListPageForm(request.GET, searching=filters_valid and bool(selected.search_text))
-    template = "pacts/agreement_list.html#results" if is_partial(request) else "pacts/agreement_list.html"
+    partial = is_partial(request)
     context = {"form": selected.form, "page_form": page_form, "sort_choices": SORT_CHOICES, "parties": countries}
     if not (page_form.is_valid() and filters_valid):
-        return render(request, template, context, status=400)
+        return render(request, TEMPLATE + ("#results" if partial else ""), context, status=400)
 
+    # Finding, counting, ranking, highlighting and drawing the rows (and the bound filter form) are the
+    # page's cost and grow with the data; the page shows nothing of the viewer, so it is kept per data
+    # version, day and query string for every reader.
+    today = timezone.localdate()
+    part = "results" if partial else "body"
+    html = revisions.kept(
+        "agreement-list",
+        [today.isoformat(), part, request.GET.urlencode()],
+        lambda: render_to_string(
+            f"{TEMPLATE}#{part}", context | list_context(request, selected, page_form, today), request
+        ),
+    )
+    return HttpResponse(html) if partial else render(request, TEMPLATE, {"body_html": html})
+
+
+def list_context(request, selected, page_form, today):
+    """The page of agreements the valid filters, sort and cursor ask for, with its count and links."""
     # The filters and sort, for the page links and the exports: without the cursor and empty fields.
     query = urlencode(
         [(k, v) for k, values in request.GET.lists() if k not in ("after", "before") for v in values if v]
@@ -58,7 +80,7 @@ def agreement_list(request):
         "before_key": page_form.cleaned_data["before"] or None,
     }
     # A search is counted and ranked among its newest matches only: a common word matches nearly everything.
-    # Finding them is most of a search's cost, so they are kept per data version for the next reader.
+    # Finding them is most of a search's cost, so they are kept per data version for every page and order.
     matches = (
         revisions.kept("search-matches", [query], lambda: Matches.of(selected.narrowed, selected.search_text))
         if selected.search_text
@@ -73,7 +95,7 @@ def agreement_list(request):
     if selected.search_text:
         highlight(page.agreements, selected.search_text)
     count, more = matches.count() if matches else approximate_count(selected.qs)
-    context |= {
+    return {
         "page": page,
         "sort": sort,
         "count": count,
@@ -82,13 +104,12 @@ def agreement_list(request):
         "searching": bool(selected.search_text),
         "filtered": selected.is_filtered,
         # Only an expected event can start after today: an event that occurred cannot.
-        "today": timezone.localdate(),
+        "today": today,
         "query": query,
         "sort_label": dict(SORT_CHOICES)[sort],
         "next_url": page_url(request.path, query, "after", page.next_cursor),
         "previous_url": page_url(request.path, query, "before", page.previous_cursor),
     }
-    return render(request, template, context)
 
 
 def page_url(path, query, name, cursor):
