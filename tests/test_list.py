@@ -422,6 +422,16 @@ def test_the_drawn_page_is_shared_by_every_reader_until_the_data_changes(
     assert "pact-new" in names_in(client.get(url, headers=HTMX))
 
 
+def test_a_deleted_agreement_leaves_the_kept_page_at_once(reader):
+    make_agreements(3)
+    url = f"{LIST}?sort=name"
+    assert "pact-1" in names_in(reader.get(url))
+    # A deletion stores no changed_at anywhere: the version sees it through the history row.
+    Agreement.objects.get(slug="pact-1").delete()
+    assert "pact-1" not in names_in(reader.get(url))
+    assert "pact-1" not in names_in(reader.get(url, headers=HTMX))
+
+
 def test_a_bad_query_is_answered_400_every_time_and_never_kept(reader):
     make_agreements(2)
     for _ in range(2):
