@@ -84,6 +84,7 @@ def prepare():
 from django.contrib.auth import get_user_model, HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
+from django.conf import settings
 import json
 keys = {}
 for role in ("analyst", "editor"):
@@ -91,7 +92,7 @@ for role in ("analyst", "editor"):
     user.groups.add(Group.objects.get(name=role))
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     keys[role] = session.session_key

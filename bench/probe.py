@@ -134,7 +134,10 @@ def main():
                 "bytes": len(getattr(response, "content", b"")),
             }
         )
-    found = {"agreements": total, "session": client.cookies["sessionid"].value, "urls": probes}
+    # Every cookie a browser holds after its first pages: the session, the CSRF token and
+    # the user hint (pacts.caching); without the last two each request would set them anew.
+    cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items() if morsel.value)
+    found = {"agreements": total, "cookie": cookie, "urls": probes}
     Path(sys.argv[1]).write_text(json.dumps(found, ensure_ascii=False))
 
 

@@ -214,7 +214,7 @@ def bench_scale(scale, agreements, version, secret_key, last=False):
     with tempfile.NamedTemporaryFile(suffix=".json") as found:
         run([PYTHON, ROOT / "bench" / "probe.py", found.name], env=env, capture=True)
         probe = json.loads(Path(found.name).read_text())
-    cookie = {"Cookie": f"sessionid={probe['session']}"}
+    cookie = {"Cookie": probe["cookie"]}
     server = serve(env)
     try:
         for entry in probe["urls"]:

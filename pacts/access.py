@@ -40,6 +40,7 @@ def reader_required(view):
                 raise PermissionDenied
         return view(request, *args, **kwargs)
 
+    wrapper.reads_user = True  # the session and the user are read ahead (pacts.caching)
     return wrapper
 
 
@@ -54,6 +55,7 @@ def editor_required(view):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
+    wrapper.reads_user = True  # the session and the user are read ahead (pacts.caching)
     return wrapper
 
 
@@ -68,6 +70,7 @@ def admin_required(view):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
+    wrapper.reads_user = True  # the session and the user are read ahead (pacts.caching)
     return wrapper
 
 

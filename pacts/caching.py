@@ -1,13 +1,38 @@
-"""The shared cache's backend: Django's Redis cache, with one Redis client per connection pool.
+"""The shared cache's backend: Django's Redis cache, with one Redis client per connection
+pool, and reading ahead in one round trip what a request is about to read.
 
 Django's client builds a new `redis.Redis` for every cache call, and that constructor
-costs about as much as the round trip to Redis itself; a timeline poll makes three
-calls (session, role, revision). redis-py's clients are safe to share between
-threads (each command borrows a connection from the pool for its duration, and the
-pool reconnects after a fork), so one client per pool serves every call.
+costs about as much as the round trip to Redis itself. redis-py's clients are safe to
+share between threads (each command borrows a connection from the pool for its
+duration, and the pool reconnects after a fork), so one client per pool serves every
+call.
+
+Each round trip still costs about three times a PostgreSQL `SELECT 1` in CPU (redis-py
+and the socket), and a signed-in request makes several that depend on nothing but the
+request itself: its session, its user, and on a timeline the agreement's revision. So
+`ReadAheadMiddleware` reads them all with one MGET once the view is chosen, and the
+`get` of each is answered from what was read. What the request writes itself is read
+from Redis again.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from importlib import import_module
+
+from django.conf import settings
+from django.core.cache import cache
 from django.core.cache.backends import redis
+
+from pacts.logs import loaded_user
+from pacts.roles import user_key
+
+# The request's values read ahead, per backend: {backend: {made key: value or MISSING}}.
+_read = ContextVar("pacts_read_ahead", default=None)
+MISSING = object()
+
+# Names the signed-in user's id before the session is read, so that both are read together.
+# Only a hint: the user comes from the id the session holds, so a wrong one costs a round trip.
+USER_HINT_COOKIE = "pacts_user"
 
 
 class RedisCacheClient(redis.RedisCacheClient):
@@ -28,3 +53,133 @@ class RedisCache(redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def validate_key(self, key):
+        """Redis takes any key: memcached's warnings (length, spaces) would scan every key for nothing."""
+
+    def read_ahead(self, keys):
+        """Read `keys` in one round trip; within `reading_ahead()`, the next `get` of each is answered from it."""
+        if (read := _read.get()) is None:
+            return
+        found = self.get_many(keys)
+        read[self] = {self.make_and_validate_key(key): found.get(key, MISSING) for key in keys}
+
+    def get(self, key, default=None, version=None):
+        made = self.make_and_validate_key(key, version=version)
+        if (read := _read.get()) and made in (ahead := read.get(self, {})):
+            value = ahead.pop(made)  # once: a second get sees whatever was written meanwhile
+            return default if value is MISSING else value
+        return self._cache.get(made, default)
+
+    def _written(self, *keys, version=None):
+        if read := _read.get():
+            ahead = read.get(self, {})
+            for key in keys:
+                ahead.pop(self.make_and_validate_key(key, version=version), None)
+
+    def add(self, key, value, timeout=redis.DEFAULT_TIMEOUT, version=None):
+        self._written(key, version=version)
+        return super().add(key, value, timeout, version)
+
+    def set(self, key, value, timeout=redis.DEFAULT_TIMEOUT, version=None):
+        self._written(key, version=version)
+        super().set(key, value, timeout, version)
+
+    def touch(self, key, timeout=redis.DEFAULT_TIMEOUT, version=None):
+        self._written(key, version=version)
+        return super().touch(key, timeout, version)
+
+    def delete(self, key, version=None):
+        self._written(key, version=version)
+        return super().delete(key, version)
+
+    def incr(self, key, delta=1, version=None):
+        self._written(key, version=version)
+        return super().incr(key, delta, version)
+
+    def set_many(self, data, timeout=redis.DEFAULT_TIMEOUT, version=None):
+        self._written(*data, version=version)
+        return super().set_many(data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        keys = list(keys)
+        self._written(*keys, version=version)
+        return super().delete_many(keys, version)
+
+    def clear(self):
+        if read := _read.get():
+            read.pop(self, None)
+        return super().clear()
+
+
+@contextmanager
+def reading_ahead():
+    """Within this block, `RedisCache.read_ahead` keeps what it read for the block's `get`s."""
+    token = _read.set({})
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
+def reads_ahead(keys_for):
+    """Declares the cache keys a view reads on (almost) every request: `keys_for(**view_kwargs)`."""
+
+    def mark(view):
+        view.reads_ahead = keys_for
+        return view
+
+    return mark
+
+
+class ReadAheadMiddleware:
+    """Reads the session, the signed-in user and the view's declared keys from Redis in one round trip.
+
+    Only for GET and HEAD with a shared Redis cache; the session and the user only for
+    views marked `reads_user` (pacts.access's decorators), the user's id from
+    USER_HINT_COOKIE, which this middleware keeps in step with the signed-in user.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.session_prefix = getattr(import_module(settings.SESSION_ENGINE).SessionStore, "cache_key_prefix", None)
+
+    def __call__(self, request):
+        with reading_ahead():
+            response = self.get_response(request)
+        keep_user_hint(request, response)
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not (settings.PACTS_SHARED_CACHE and hasattr(cache, "read_ahead") and request.method in ("GET", "HEAD")):
+            return None
+        keys = []
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        # Only for views that check who is signed in (pacts.access): /healthz never reads them.
+        if getattr(view_func, "reads_user", False) and self.session_prefix and session_key:
+            keys.append(self.session_prefix + session_key)
+            if (hint := request.COOKIES.get(USER_HINT_COOKIE, "")).isdigit():
+                keys.append(user_key(int(hint)))
+        if keys_for := getattr(view_func, "reads_ahead", None):
+            keys += keys_for(**view_kwargs)
+        if keys:
+            cache.read_ahead(keys)
+        return None
+
+
+def keep_user_hint(request, response):
+    """Name the loaded user in USER_HINT_COOKIE, or drop the cookie once nobody is signed in."""
+    if not settings.PACTS_SHARED_CACHE or (user := loaded_user(request)) is None:
+        return
+    hint = request.COOKIES.get(USER_HINT_COOKIE)
+    if user.is_authenticated and hint != str(user.pk):
+        response.set_cookie(
+            USER_HINT_COOKIE,
+            str(user.pk),
+            max_age=settings.SESSION_COOKIE_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    elif not user.is_authenticated and hint is not None:
+        response.delete_cookie(USER_HINT_COOKIE, samesite="Lax")

@@ -96,8 +96,8 @@ def forget_request_id(sender, **kwargs):
     current_request_id.set(None)
 
 
-def loaded_user_id(request):
-    """The signed-in user's id if the request already loaded the user, else None.
+def loaded_user(request):
+    """The user if the request already loaded it (an AnonymousUser included), else None.
 
     Loading it here would cost a query on pages that never look (static files,
     /healthz) and fail again while the database is down.
@@ -105,4 +105,10 @@ def loaded_user_id(request):
     user = getattr(request, "user", None)
     if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
         return None
-    return user.pk
+    return user
+
+
+def loaded_user_id(request):
+    """The signed-in user's id if the request already loaded the user, else None."""
+    user = loaded_user(request)
+    return None if user is None else user.pk

@@ -5,8 +5,10 @@ import threading
 import uuid
 
 import pytest
+from django.core.cache import caches
 
-from pacts.caching import RedisCache
+from pacts.caching import USER_HINT_COOKIE, RedisCache, reading_ahead
+from tests.conftest import HTMX
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -46,3 +48,127 @@ def test_threads_sharing_the_client_each_read_their_own_values(redis_cache):
     assert mixed_up == []
     assert not redis_cache.add("key-0-0", "other")
     assert redis_cache.get("key-0-0") == (0, 0)
+
+
+# --- Reading ahead ---------------------------------------------------------------------
+
+
+def count_commands(backend, monkeypatch):
+    """The Redis commands `backend` sends from now on, by name."""
+    client = backend._cache.get_client()
+    sent = []
+    original = client.execute_command
+
+    def execute_command(*args, **options):
+        sent.append(args[0])
+        return original(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", execute_command)
+    return sent
+
+
+def test_keys_read_ahead_are_read_in_one_round_trip_and_answered_once(redis_cache, monkeypatch):
+    redis_cache.set_many({"session": {"user": 7}, "revision": (3, 12)})
+    sent = count_commands(redis_cache, monkeypatch)
+    with reading_ahead():
+        redis_cache.read_ahead(["session", "revision", "absent"])
+        assert redis_cache.get("session") == {"user": 7}
+        assert redis_cache.get("revision") == (3, 12)
+        assert redis_cache.get("absent", "default") == "default"
+        assert sent == ["MGET"]
+        # Each once: a second get asks Redis, which may hold something newer by then.
+        assert redis_cache.get("revision") == (3, 12)
+        assert sent == ["MGET", "GET"]
+
+
+def test_what_the_request_writes_is_read_back_from_redis(redis_cache):
+    redis_cache.set_many({"a": 1, "b": 2, "c": 3, "d": 4})
+    with reading_ahead():
+        redis_cache.read_ahead(["a", "b", "c", "d", "e"])
+        redis_cache.set("a", 10)
+        redis_cache.delete("b")
+        redis_cache.set_many({"c": 30})
+        redis_cache.incr("d")
+        redis_cache.add("e", 50)
+        assert [redis_cache.get(key) for key in "abcde"] == [10, None, 30, 5, 50]
+
+
+def test_outside_a_request_nothing_is_read_ahead(redis_cache, monkeypatch):
+    redis_cache.set("a", 1)
+    sent = count_commands(redis_cache, monkeypatch)
+    redis_cache.read_ahead(["a"])
+    assert sent == []
+    assert redis_cache.get("a") == 1
+    assert sent == ["GET"]
+
+
+@pytest.fixture
+def redis_site(settings):
+    """The site as deployed with REDIS_URL: sessions, users, roles and revisions in Redis."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "pacts.caching.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        },
+        "process": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "process"},
+    }
+    settings.PACTS_SHARED_CACHE = True
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    yield caches["default"]
+    caches["default"].close()
+
+
+def test_a_poll_a_304_and_a_cached_timeline_cost_one_round_trip_each_and_no_query(
+    client, analyst, gsomia, redis_site, monkeypatch, django_assert_num_queries
+):
+    client.force_login(analyst)
+    url = gsomia.get_absolute_url()
+    first = client.get(url)  # learns the revision, the user with its role, and draws the page
+    assert client.cookies[USER_HINT_COOKIE].value == str(analyst.pk)
+    sent = count_commands(redis_site, monkeypatch)
+    with django_assert_num_queries(0):
+        poll = client.get(f"{url}?since={gsomia.revision}", headers=HTMX)
+        not_modified = client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert (poll.status_code, not_modified.status_code) == (204, 304)
+    assert sent == ["MGET", "MGET"]  # session, user and revision together, each time
+    sent.clear()
+    with django_assert_num_queries(0):
+        again = client.get(url)
+    assert sent == ["MGET", "GET"]  # the page is kept under the revision the MGET brought
+    assert again.content.decode().split('<main id="main">')[1] == first.content.decode().split('<main id="main">')[1]
+
+
+def test_a_wrong_user_hint_costs_a_round_trip_and_changes_nothing(
+    client, analyst, editor, gsomia, redis_site, monkeypatch
+):
+    client.force_login(analyst)
+    url = gsomia.get_absolute_url()
+    client.get(url)
+    client.cookies[USER_HINT_COOKIE] = str(editor.pk)  # another user's id, read ahead in vain
+    sent = count_commands(redis_site, monkeypatch)
+    page = client.get(url).content.decode()
+    assert sent == ["MGET", "GET", "GET"]  # then the analyst, then the kept page
+    assert ">analyst<" in page
+    assert "Worklist" not in page  # the editor's navigation was never drawn
+    assert client.cookies[USER_HINT_COOKIE].value == str(analyst.pk)  # put right
+
+
+def test_a_user_changed_since_the_last_request_is_read_again(client, analyst, gsomia, redis_site):
+    client.force_login(analyst)
+    url = gsomia.get_absolute_url()
+    assert client.get(f"{url}?since={gsomia.revision}", headers=HTMX).status_code == 204
+    analyst.is_active = False
+    analyst.save()  # marks the cached user: the next request reads the database
+    response = client.get(f"{url}?since={gsomia.revision}", headers=HTMX)
+    assert response.status_code == 401
+    assert response["HX-Redirect"].startswith("/accounts/login/")
+
+
+def test_signing_out_drops_the_user_hint(client, analyst, gsomia, redis_site):
+    client.force_login(analyst)
+    client.get(gsomia.get_absolute_url())
+    assert client.cookies[USER_HINT_COOKIE].value == str(analyst.pk)
+    client.post("/accounts/logout/")
+    assert client.cookies[USER_HINT_COOKIE].value == ""
+    assert client.get("/healthz").status_code == 200

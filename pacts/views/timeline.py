@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from pacts import revisions
 from pacts import timeline as layout
 from pacts.access import reader_required
+from pacts.caching import reads_ahead
 from pacts.forms import TimelineFilterForm
 from pacts.models import Agreement, Citation
 from pacts.roles import ADMIN, EDITOR, role_of
@@ -62,6 +63,7 @@ def filter_query(form):
     return urlencode(pairs)
 
 
+@reads_ahead(lambda slug: [revisions.key(slug)])
 @require_GET
 @reader_required
 @vary_on_headers("HX-Request")
