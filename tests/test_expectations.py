@@ -202,7 +202,8 @@ def test_the_counts_are_cached_until_any_agreement_or_event_changes(reader, agre
     expect(agreement, "2022-02", summary="Another overdue")  # saving an event stores a new changed_at
     assert shown_counts(reader.get(URL).content.decode())["overdue"] == 2
     AgreementFactory(party_a_id="US", party_b_id="JP")
-    Event.objects.filter(summary="Another overdue").delete()  # a bulk delete, no store_status: the new agreement's history row tells
+    # A bulk delete, no store_status: the new agreement's history row tells.
+    Event.objects.filter(summary="Another overdue").delete()
     assert shown_counts(reader.get(URL).content.decode())["overdue"] == 1
 
 
