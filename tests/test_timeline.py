@@ -323,6 +323,12 @@ def test_with_a_shared_cache_a_cached_page_reads_no_table(client, analyst, gsomi
     main = [response.content.decode().split('<main id="main">')[1] for response in (first, again)]
     assert main[0] == main[1]
     assert f"<title>{gsomia.short_name} · Pacts</title>" in again.content.decode()
+    # The kept fragment (UTF-8 bytes) goes where the page was cut for it, and only there.
+    page = again.content.decode()
+    assert "pacts:timeline-body" not in page
+    assert page.count('<main id="main">') == 1
+    assert page.index("<header") < page.index('<ol class="lanes"') < page.index("</main>")
+    assert "한일 군사정보보호협정" in page
 
 
 def test_with_a_shared_cache_a_bad_query_is_never_served_from_the_cache(client, analyst, gsomia, shared_cache):
