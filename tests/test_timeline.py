@@ -329,6 +329,9 @@ def test_with_a_shared_cache_a_cached_page_reads_no_table(client, analyst, gsomi
     assert page.count('<main id="main">') == 1
     assert page.index("<header") < page.index('<ol class="lanes"') < page.index("</main>")
     assert "한일 군사정보보호협정" in page
+    # Kept without the blank lines the template's tags leave.
+    fragment = page[page.index('<nav class="breadcrumbs"') : page.index("</main>")].rstrip()
+    assert re.search(r"\n\s*\n", fragment) is None
 
 
 def test_with_a_shared_cache_a_bad_query_is_never_served_from_the_cache(client, analyst, gsomia, shared_cache):
