@@ -2,7 +2,7 @@
 
 PAGES = ("timeline-median", "timeline-largest", "list-first", "list-deep", "list-filtered", "list-filtered-deep")
 SEARCHES = ("search-common", "search-rare", "search-absent", "search-korean")
-NOT_PAGES = ("healthz", "static")
+NOT_PAGES = ("healthz", "static", "healthz-again", "static-again")
 
 
 def render(summary):
@@ -10,7 +10,8 @@ def render(summary):
         f"## Run of {summary['started']} (finished {summary['finished']})",
         "",
         f"- Machine: {summary['machine']}. {machine_load(summary)} The ratios to `/healthz` and to a static "
-        "file, measured in the same minute, are the numbers to compare between machines and runs.",
+        "file, each loaded first and again last at every scale (the ratios use the mean of the two runs), "
+        "are the numbers to compare between machines and runs.",
         f"- Code: commit {summary.get('code', 'unknown')} of this repository (`-dirty`: with uncommitted changes).",
         f"- Load: wrk, {summary['wrk']}, one URL after another, signed in as an analyst, "
         "with `X-Forwarded-Proto: https`; gunicorn with gunicorn.conf.py and production settings (DEBUG off).",
