@@ -89,7 +89,8 @@ def data_version():
     # From the database the request reads its data from (a replica, or the primary after a
     # write): a version newer than the data it is computed from would keep a stale value.
     database = router.db_for_read(Agreement)
-    history = Agreement.history.model._meta
+    # By name: `Agreement.history` builds a new manager class on every access.
+    history = apps.get_model("pacts", "HistoricalAgreement")._meta
     # Two subqueries, not one aggregate: PostgreSQL reads each lone max() from the end of its
     # index, where together they would scan the tables. (A count(*) of agreements, used
     # before, grew with the data: 1.7x slower kept pages at 100,000 agreements than at 1,000.)
