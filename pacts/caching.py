@@ -24,7 +24,6 @@ from django.core.cache import cache
 from django.core.cache.backends import redis
 
 from pacts.logs import loaded_user
-from pacts.roles import user_key
 
 # The request's values read ahead, per backend: {backend: {made key: value or MISSING}}.
 _read = ContextVar("pacts_read_ahead", default=None)
@@ -153,6 +152,9 @@ class ReadAheadMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not (settings.PACTS_SHARED_CACHE and hasattr(cache, "read_ahead") and request.method in ("GET", "HEAD")):
             return None
+        # Here, not at the top: settings.CACHES loads this module, possibly before the models are ready.
+        from pacts.roles import user_key
+
         keys = []
         session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
         # Only for views that check who is signed in (pacts.access): /healthz never reads them.

@@ -22,10 +22,15 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with no cached fragments: ids and revisions repeat between tests."""
-    from django.core.cache import cache
+    """Each test starts with no cached fragments: ids and revisions repeat between tests.
+
+    The per-process cache too: a test may change what it holds (the static files'
+    storage, drawn into the page's head).
+    """
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["process"].clear()
 
 
 # Headers of an htmx request, for the fragment variants of pages.
