@@ -74,6 +74,13 @@ logconfig_dict = {
 control_socket_disable = True
 
 
+def when_ready(server):
+    # Before the first worker is forked: each starts with the views imported and the templates compiled.
+    from pacts.wsgi import warm_up
+
+    warm_up()
+
+
 def pre_fork(server, worker):
     # A connection opened while the master loaded the app would be shared by every
     # forked worker, which would then talk over each other on one socket.

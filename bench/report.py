@@ -2,7 +2,7 @@
 
 PAGES = ("timeline-median", "timeline-largest", "list-first", "list-deep", "list-filtered", "list-filtered-deep")
 SEARCHES = ("search-common", "search-rare", "search-absent", "search-korean")
-NOT_PAGES = ("healthz", "static", "healthz-again", "static-again")
+NOT_PAGES = ("healthz", "static")
 
 
 def render(summary):
@@ -10,10 +10,11 @@ def render(summary):
         f"## Run of {summary['started']} (finished {summary['finished']})",
         "",
         f"- Machine: {summary['machine']}. {machine_load(summary)} The ratios to `/healthz` and to a static "
-        "file, each loaded first and again last at every scale (the ratios use the mean of the two runs), "
-        "are the numbers to compare between machines and runs.",
+        "file are the numbers to compare between machines and runs: every URL is loaded once per round, each round "
+        "begins with `/healthz` and the static file (loaded once more after the last), a page's ratio in a round is "
+        "to the mean of the yardstick's runs on either side of it, and each figure is the median over the rounds.",
         f"- Code: commit {summary.get('code', 'unknown')} of this repository (`-dirty`: with uncommitted changes).",
-        f"- Load: wrk, {summary['wrk']}, one URL after another, signed in as an analyst, "
+        f"- Load: wrk, {summary['wrk']}, one URL after another in each round, signed in as an analyst, "
         "with `X-Forwarded-Proto: https`; gunicorn with gunicorn.conf.py and production settings (DEBUG off).",
         "- Queries: counted by a separate request through Django's test client against the same database. "
         "First ms: that client's first request for the URL, alone and in-process, before the page was cached "
@@ -46,6 +47,12 @@ def first_ms(entry):
     return f"{entry['first_ms']:,.0f}" if "first_ms" in entry else ""
 
 
+def spread(entry):
+    """The lowest and highest of a URL's per-round ratios to /healthz: how much the machine moved."""
+    ratios = entry.get("vs_healthz_rounds") or [entry["vs_healthz"]]
+    return f"{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) > 1 else f"{ratios[0]:.2f}"
+
+
 def render_scale(scale):
     seeded = (
         f"seeded in {scale['seed_seconds'] / 60:.1f} min"
@@ -55,8 +62,9 @@ def render_scale(scale):
     lines = [
         f"### {scale['agreements']:,} agreements ({seeded})",
         "",
-        "| URL | status | req/s | p50 ms | p95 ms | p99 ms | max ms | queries | first ms | × healthz | × static |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| URL | status | req/s | p50 ms | p95 ms | p99 ms | max ms | queries | first ms | × healthz "
+        "| rounds × healthz | × static |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for entry in scale["urls"]:
         bad = f" ({entry['bad_status']} non-2xx/3xx)" if entry["bad_status"] else ""
@@ -65,13 +73,13 @@ def render_scale(scale):
         if not entry["requests"]:
             lines.append(
                 f"| {entry['name']} | {entry['served_status']}{bad} | 0 | no response within the run "
-                f"| | | | {entry['queries']} | {first_ms(entry)} | 0 | 0 |"
+                f"| | | | {entry['queries']} | {first_ms(entry)} | 0 | {spread(entry)} | 0 |"
             )
             continue
         lines.append(
             f"| {entry['name']} | {entry['served_status']}{bad} | {entry['rps']:,.0f} | {entry['p50_ms']:.1f} "
             f"| {entry['p95_ms']:.1f} | {entry['p99_ms']:.1f} | {entry['max_ms']:.0f} | {entry['queries']} "
-            f"| {first_ms(entry)} | {entry['vs_healthz']:.2f} | {entry['vs_static']:.2f} |"
+            f"| {first_ms(entry)} | {entry['vs_healthz']:.2f} | {spread(entry)} | {entry['vs_static']:.2f} |"
         )
     lines += [
         "",

@@ -8,14 +8,17 @@ For each scale (1,000 / 10,000 / 100,000 agreements, 20 events each on average):
 2. bench/probe.py signs in an analyst, picks the URLs and counts each URL's queries.
 3. gunicorn serves the copy with production settings (gunicorn.conf.py, DEBUG off, a
    fresh SECRET_KEY, ALLOWED_HOSTS=127.0.0.1) and wrk loads each URL in turn, sending
-   `X-Forwarded-Proto: https` as the reverse proxy would, then `/healthz` and the static
-   file again; every ratio is to the mean of their two runs.
+   `X-Forwarded-Proto: https` as the reverse proxy would. It does so in BENCH_ROUNDS
+   rounds (3), each beginning with `/healthz` and the static file, which are loaded once
+   more after the last round. A page's ratio in a round is to the mean of the yardstick's
+   runs before and after that round; the report gives each figure's median over the
+   rounds, so that one slow spell of a shared machine moves none of them.
 
 After the last scale, a soak run loads every URL of that scale in turn for BENCH_SOAK
 seconds (600; 0 skips it) with worker recycling off, and samples the workers' memory.
 
 Durations and concurrency come from the environment: BENCH_DURATION (seconds per
-URL, 10), BENCH_THREADS (2), BENCH_CONNECTIONS (8), BENCH_SCALES (1k,10k,100k),
+URL and round, 5), BENCH_ROUNDS (3), BENCH_THREADS (2), BENCH_CONNECTIONS (8), BENCH_SCALES (1k,10k,100k),
 BENCH_POSTGRES (postgres://postgres@127.0.0.1:5432), BENCH_PORT (8765). With REDIS_URL
 set, the app runs as deployed with a shared cache (sessions, roles, revisions and
 rendered fragments shared by the workers; docs/deploy.md), emptied before each scale.
@@ -25,10 +28,12 @@ last results without running anything.
 """
 
 import datetime
+import itertools
 import json
 import os
 import platform
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,7 +57,8 @@ SEED = 1
 # Fixed, so that a template seeded on another day is still the same data.
 TODAY = "2026-11-30"
 
-DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+DURATION = int(os.environ.get("BENCH_DURATION", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
@@ -61,8 +67,11 @@ SOAK = int(os.environ.get("BENCH_SOAK", "600"))
 SOAK_SAMPLES = 10
 HTTPS = {"X-Forwarded-Proto": "https"}
 CLEAR_CACHE = "from django.core.cache import cache; cache.clear()"
-# What every page is compared with: loaded first and again last at each scale.
+# What every page is compared with: loaded at the start of every round and once more at the end.
 BASELINES = ("healthz", "static")
+# wrk's figures of one run; a URL's row shows the median of each over the rounds.
+MEDIANS = ("rps", "p50_ms", "p95_ms", "p99_ms")
+COUNTS = ("requests", "bad_status", "socket_errors")
 
 
 def say(message):
@@ -224,28 +233,24 @@ def bench_scale(scale, agreements, version, secret_key, last=False):
             status, _ = fetch(entry["url"], {**cookie, **entry["headers"]})
             entry["served_status"] = status
         memory_before = {pid: rss_mb(pid) for pid in workers(server)}
+        runs = {entry["key"]: [] for entry in probe["urls"]}
+        closing = {}
+        for number in range(1, ROUNDS + 1):
+            for entry in probe["urls"]:
+                say(f"{scale}, round {number}/{ROUNDS}: {entry['name']}")
+                runs[entry["key"]].append(load(entry["url"], {**HTTPS, **cookie, **entry["headers"]}))
+        # The yardsticks once more, so that the last round too lies between two of their runs.
         for entry in probe["urls"]:
-            say(f"{scale}: {entry['name']}")
-            entry |= load(entry["url"], {**HTTPS, **cookie, **entry["headers"]})
-        # The yardsticks once more, last: measured only first, they would also carry the
-        # workers' warming up and whatever the machine did meanwhile.
-        for key in BASELINES:
-            entry = next(entry for entry in probe["urls"] if entry["key"] == key)
-            again = {**entry, "key": f"{key}-again", "name": f"{entry['name']}, again after the others"}
-            say(f"{scale}: {again['name']}")
-            probe["urls"].append(again | load(entry["url"], {**HTTPS, **cookie, **entry["headers"]}))
+            if entry["key"] in BASELINES:
+                say(f"{scale}: {entry['name']}, after the last round")
+                closing[entry["key"]] = load(entry["url"], {**HTTPS, **cookie, **entry["headers"]})
         memory_after = {pid: rss_mb(pid) for pid in workers(server)}
     finally:
         server.terminate()
         server.wait(timeout=60)
-    pages = [entry for entry in probe["urls"] if not entry["key"].endswith("-again")]
-    soak = soak_run(env, pages, cookie) if last and SOAK else None
-    by_key = {entry["key"]: entry for entry in probe["urls"]}
-    # Each ratio is to the mean of the yardstick's two runs, first and last.
-    yardstick = {key: (by_key[key]["rps"] + by_key[f"{key}-again"]["rps"]) / 2 for key in BASELINES}
     for entry in probe["urls"]:
-        entry["vs_healthz"] = round(entry["rps"] / yardstick["healthz"], 3)
-        entry["vs_static"] = round(entry["rps"] / yardstick["static"], 3)
+        entry |= summarise(runs[entry["key"]], {key: runs[key] + [closing[key]] for key in BASELINES})
+    soak = soak_run(env, probe["urls"], cookie) if last and SOAK else None
     return {
         "scale": scale,
         "agreements": agreements,
@@ -255,6 +260,27 @@ def bench_scale(scale, agreements, version, secret_key, last=False):
         "memory_after_mb": list(memory_after.values()),
         "soak": soak,
     }
+
+
+def summarise(runs, yardsticks):
+    """A URL's figures over the rounds: each the median of its runs, each ratio the median of its rounds'.
+
+    `yardsticks` holds, for /healthz and the static file, their run at the start of each
+    round and the one after the last; round n is compared with the mean of runs n and n + 1.
+    """
+    figures = {name: round(statistics.median(run[name] for run in runs), 3) for name in MEDIANS}
+    figures |= {name: sum(run[name] for run in runs) for name in COUNTS}
+    figures["max_ms"] = max(run["max_ms"] for run in runs)
+    figures["seconds"] = round(sum(run["seconds"] for run in runs), 3)
+    for key, yardstick in yardsticks.items():
+        ratios = [
+            run["rps"] / ((before["rps"] + after["rps"]) / 2 or 1)
+            for run, (before, after) in zip(runs, itertools.pairwise(yardstick), strict=True)
+        ]
+        figures[f"vs_{key}"] = round(statistics.median(ratios), 3)
+        figures[f"vs_{key}_rounds"] = [round(ratio, 3) for ratio in ratios]
+    figures["rounds"] = runs
+    return figures
 
 
 def soak_run(env, urls, cookie):
@@ -325,7 +351,7 @@ def main():
         "code": run(["git", "describe", "--always", "--dirty"], capture=True),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "wrk": f"{THREADS} threads, {CONNECTIONS} connections, {DURATION} s per URL",
+        "wrk": f"{THREADS} threads, {CONNECTIONS} connections, {ROUNDS} rounds of {DURATION} s per URL",
         "scales": results,
     }
     RESULTS.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")

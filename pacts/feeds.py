@@ -6,14 +6,16 @@ wrapped in `feed_reader_required`: a `?token=` opens it for a feed reader.
 """
 
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
 from django.db.models import Q
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import format_html
 from django.views.decorators.http import require_safe
 
+from pacts import revisions
 from pacts.access import feed_reader_required
 from pacts.filters import AgreementFilter
 from pacts.models import Agreement, Event, Party
@@ -30,7 +32,9 @@ class EventFeed(Feed):
         return Event.objects.all()
 
     def items(self, obj):
-        return self.events(obj).select_related("agreement").order_by("-updated_at", "-id")[:ITEMS]
+        # The agreement's search document holds the text of all its events: the item titles need its name only.
+        events = self.events(obj).select_related("agreement").defer("agreement__search_document")
+        return events.order_by("-updated_at", "-id")[:ITEMS]
 
     def item_title(self, event):
         when = event.date.display() if event.date else "date unknown"
@@ -59,6 +63,16 @@ class LatestFeed(EventFeed):
 
     def link(self):
         return reverse("agreement-list")
+
+    def __call__(self, request, *args, **kwargs):
+        """The same fifty changes for every reader: drawn once per data version (and address the links take)."""
+        key = revisions.kept_key("latest-feed", [type(self).__name__, request.build_absolute_uri("/")])
+        if (kept := cache.get(key)) is None:
+            response = super().__call__(request, *args, **kwargs)
+            kept = (response.content, dict(response.headers))
+            cache.set(key, kept, timeout=revisions.DATA_TIMEOUT)
+        content, headers = kept
+        return HttpResponse(content, headers=headers)
 
 
 class LatestRssFeed(LatestFeed):

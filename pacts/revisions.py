@@ -103,17 +103,24 @@ def data_version():
     return f"{newest}/{history_id}"
 
 
+def kept_key(name, parts):
+    """The cache key of the value `name` for the data as it is now and `parts` (one query).
+
+    `parts` are texts naming whatever else the value depends on: filters, the day,
+    a party. Any write makes a new data version, hence new keys, so nothing kept
+    under one needs invalidating; old values simply age out (DATA_TIMEOUT).
+    """
+    named = "|".join([data_version(), *parts])
+    return f"{name}:{hashlib.sha256(named.encode()).hexdigest()}"
+
+
 def kept(name, parts, compute):
     """What `compute()` returns for the data as it is now, computed once per data version.
 
-    Kept in the cache under the data version and `parts` (texts naming whatever
-    else the value depends on: filters, the day, a party), so any write makes a
-    new key and nothing needs invalidating; old values simply age out. For values
-    that grow with the data (counts, medians, long rendered lists) and change only
-    when agreements or their events do.
+    For values that grow with the data (counts, medians, long rendered lists) and
+    change only when agreements or their events do; see `kept_key`.
     """
-    named = "|".join([data_version(), *parts])
-    key = f"{name}:{hashlib.sha256(named.encode()).hexdigest()}"
+    key = kept_key(name, parts)
     if (value := cache.get(key)) is None:
         value = compute()
         cache.set(key, value, timeout=DATA_TIMEOUT)

@@ -177,8 +177,18 @@ CACHES = {
     # What depends on the code alone (the site's navigation per role): each worker keeps its own.
     "process": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "process"},
 }
+# Rendered timelines as they are kept in the shared cache, copied into each worker's memory
+# once read: their keys name the agreement's revision, so a copy is never stale, and the
+# largest are hundreds of kilobytes that Redis would otherwise send on every request. At
+# most 64 per worker (tens of megabytes for the largest, a megabyte for median ones).
+CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 if os.environ.get("REDIS_URL"):
     CACHES["default"] = {"BACKEND": "pacts.caching.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    CACHES["fragments"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "OPTIONS": {"MAX_ENTRIES": 64},
+    }
 # What may only be cached where every worker sees the same cache, since a change in one
 # must reach the others at once: sessions (a sign-out), roles and agreements' revisions.
 PACTS_SHARED_CACHE = bool(os.environ.get("REDIS_URL"))

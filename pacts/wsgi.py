@@ -1,6 +1,7 @@
 """WSGI entry point: `gunicorn pacts.wsgi`."""
 
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -15,3 +16,21 @@ if not settings.DEBUG and not os.environ.get("SECRET_KEY"):
     raise ImproperlyConfigured("Set SECRET_KEY in the environment before serving (or DEBUG=1 for development).")
 
 application = get_wsgi_application()
+
+
+def warm_up():
+    """Load in the gunicorn master what each worker would otherwise load on its first requests.
+
+    Every view module (through the URLconf) and every template of the project, compiled
+    by the cached loader. Workers are forked from the master with all of it, so a worker
+    that replaces another (gunicorn's max_requests) serves at full speed at once: cold,
+    its first requests took over a second while its four threads compiled templates.
+    """
+    from django.template import engines
+    from django.urls import get_resolver
+
+    get_resolver().reverse_dict  # noqa: B018 (imports every view and fills the reverse lookups)
+    engine = engines["django"]
+    for folder in engine.engine.dirs:
+        for path in sorted(Path(folder).rglob("*.html")):
+            engine.get_template(path.relative_to(folder).as_posix())

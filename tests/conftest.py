@@ -31,6 +31,7 @@ def empty_cache():
 
     cache.clear()
     caches["process"].clear()
+    caches["fragments"].clear()
 
 
 # Headers of an htmx request, for the fragment variants of pages.

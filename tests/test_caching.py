@@ -112,6 +112,7 @@ def redis_site(settings):
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         },
         "process": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "process"},
+        "fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test-fragments"},
     }
     settings.PACTS_SHARED_CACHE = True
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -135,8 +136,29 @@ def test_a_poll_a_304_and_a_cached_timeline_cost_one_round_trip_each_and_no_quer
     sent.clear()
     with django_assert_num_queries(0):
         again = client.get(url)
-    assert sent == ["MGET", "GET"]  # the page is kept under the revision the MGET brought
-    assert again.content.decode().split('<main id="main">')[1] == first.content.decode().split('<main id="main">')[1]
+    assert sent == ["MGET"]  # the page is kept under the revision the MGET brought, in this worker
+    assert main_of(again) == main_of(first)
+    caches["fragments"].clear()  # as another worker, which has not read the page yet
+    sent.clear()
+    with django_assert_num_queries(0):
+        assert main_of(client.get(url)) == main_of(first)
+        assert main_of(client.get(url)) == main_of(first)
+    assert sent == ["MGET", "GET", "MGET"]  # read from Redis once, then from its own memory
+
+
+def test_a_worker_never_shows_its_copy_of_a_timeline_once_the_agreement_changed(client, analyst, gsomia, redis_site):
+    client.force_login(analyst)
+    url = gsomia.get_absolute_url()
+    assert "Renamed for the test" not in client.get(url).content.decode()
+    gsomia.title = "Renamed for the test"
+    gsomia.save()
+    gsomia.store_status()  # a new revision, as every edit through the site makes
+    assert "Renamed for the test" in client.get(url).content.decode()
+
+
+def main_of(response):
+    """The page's content, without the head and navigation around it (their CSRF token changes)."""
+    return response.content.decode().split('<main id="main">')[1]
 
 
 def test_a_wrong_user_hint_costs_a_round_trip_and_changes_nothing(
@@ -148,7 +170,7 @@ def test_a_wrong_user_hint_costs_a_round_trip_and_changes_nothing(
     client.cookies[USER_HINT_COOKIE] = str(editor.pk)  # another user's id, read ahead in vain
     sent = count_commands(redis_site, monkeypatch)
     page = client.get(url).content.decode()
-    assert sent == ["MGET", "GET", "GET"]  # then the analyst, then the kept page
+    assert sent == ["MGET", "GET"]  # then the analyst; the kept page is in this worker's memory
     assert ">analyst<" in page
     assert "Worklist" not in page  # the editor's navigation was never drawn
     assert client.cookies[USER_HINT_COOKIE].value == str(analyst.pk)  # put right

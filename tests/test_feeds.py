@@ -79,6 +79,18 @@ def test_feeds_are_ordered_by_last_change_so_a_backfilled_event_comes_first(read
         ]
 
 
+def test_the_kept_latest_feed_shows_a_change_at_once_and_links_to_the_address_asked(reader, agreement, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "pacts.example.org"]
+    EventFactory(agreement=agreement, kind="signature", summary="Signed")
+    assert len(parsed(reader.get(reverse("latest-atom"))).entries) == 1
+    event = EventFactory(agreement=agreement, kind="legal-review", summary="Reviewed")
+    feed = parsed(reader.get(reverse("latest-atom")))
+    assert feed.entries[0].link == f"http://testserver{event.get_absolute_url()}"
+    assert "Reviewed" in feed.entries[0].summary
+    elsewhere = parsed(reader.get(reverse("latest-atom"), HTTP_HOST="pacts.example.org"))
+    assert elsewhere.entries[0].link == f"http://pacts.example.org{event.get_absolute_url()}"
+
+
 def test_the_feed_is_capped_at_fifty_entries(reader, agreement):
     for _ in range(51):
         EventFactory(agreement=agreement)
@@ -157,10 +169,11 @@ def many_agreements(n):
         EventFactory(agreement=agreement)
 
 
-# Beyond the session, the user and their groups: the events, and the agreement or party a feed is about.
+# Beyond the session, the user and their groups: the events, and the agreement or party a feed is about;
+# for the latest changes, the data version they are kept under.
 QUERY_BUDGETS = {
-    "/feeds/latest.atom": 4,
-    "/feeds/latest.rss": 4,
+    "/feeds/latest.atom": 5,
+    "/feeds/latest.rss": 5,
     "/parties/KR/feed.atom": 5,
     "/agreements/agreement-0/feed.atom": 5,
     "/agreements/feed.atom?party=KR&kind=intelligence-sharing&year_from=2010": 4,
@@ -175,3 +188,6 @@ def test_feed_query_counts_are_flat(reader, django_assert_num_queries, n):
         with django_assert_num_queries(queries):
             feed = parsed(reader.get(url))
         assert len(feed.entries) == (1 if "agreement-0" in url else min(n, 50))
+    for url in ("/feeds/latest.atom", "/feeds/latest.rss"):
+        with django_assert_num_queries(4):  # kept: the data version, and no event read
+            assert len(parsed(reader.get(url)).entries) == min(n, 50)

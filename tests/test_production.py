@@ -18,6 +18,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.template import engines
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -77,6 +78,20 @@ def test_gunicorn_defaults_listen_locally_with_threaded_workers_that_are_recycle
     assert config["max_requests_jitter"] > 0
     assert config["preload_app"] is True
     assert config["forwarded_allow_ips"] == "127.0.0.1,::1"
+
+
+def test_the_master_compiles_every_template_before_forking_the_workers(monkeypatch):
+    assert "when_ready" in gunicorn_settings(monkeypatch)  # the hook that calls warm_up
+    monkeypatch.setenv("SECRET_KEY", "test")
+    monkeypatch.setenv("PACTS_WEB", "1")  # pacts.wsgi sets it; monkeypatch takes it away after
+    from pacts.wsgi import warm_up
+
+    loader = engines["django"].engine.template_loaders[0]
+    loader.reset()
+    warm_up()
+    templates = {path.relative_to(ROOT / "templates").as_posix() for path in (ROOT / "templates").rglob("*.html")}
+    assert len(templates) > 30
+    assert templates <= set(loader.get_template_cache)
 
 
 def test_gunicorn_settings_come_from_the_environment(monkeypatch):

@@ -1,6 +1,7 @@
 import re
 
 from django.contrib.postgres.search import SearchHeadline
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
@@ -45,26 +46,24 @@ TEMPLATE = "pacts/agreement_list.html"
 @reader_required
 @vary_on_headers("HX-Request")
 def agreement_list(request):
-    selected = AgreementFilter(request.GET, queryset=Agreement.objects.for_list())
-    filters_valid = selected.is_valid()
-    page_form = ListPageForm(request.GET, searching=filters_valid and bool(selected.search_text))
     partial = is_partial(request)
-    context = {"form": selected.form, "page_form": page_form, "sort_choices": SORT_CHOICES, "parties": countries}
-    if not (page_form.is_valid() and filters_valid):
-        return render(request, TEMPLATE + ("#results" if partial else ""), context, status=400)
-
+    part = "results" if partial else "body"
     # Finding, counting, ranking, highlighting and drawing the rows (and the bound filter form) are the
     # page's cost and grow with the data; the page shows nothing of the viewer, so it is kept per data
-    # version, day and query string for every reader.
+    # version, day and query string for every reader. Looked up before the filters are even built
+    # (their form alone, with its country choices, takes milliseconds): only valid queries are kept.
     today = timezone.localdate()
-    part = "results" if partial else "body"
-    html = revisions.kept(
-        "agreement-list",
-        [today.isoformat(), part, request.GET.urlencode()],
-        lambda: render_to_string(
-            f"{TEMPLATE}#{part}", context | list_context(request, selected, page_form, today), request
-        ),
-    )
+    key = revisions.kept_key("agreement-list", [today.isoformat(), part, request.GET.urlencode()])
+    if (html := cache.get(key)) is None:
+        selected = AgreementFilter(request.GET, queryset=Agreement.objects.for_list())
+        filters_valid = selected.is_valid()
+        page_form = ListPageForm(request.GET, searching=filters_valid and bool(selected.search_text))
+        context = {"form": selected.form, "page_form": page_form, "sort_choices": SORT_CHOICES, "parties": countries}
+        if not (page_form.is_valid() and filters_valid):
+            return render(request, TEMPLATE + ("#results" if partial else ""), context, status=400)
+        context |= list_context(request, selected, page_form, today)
+        html = render_to_string(f"{TEMPLATE}#{part}", context, request)
+        cache.set(key, html, timeout=revisions.DATA_TIMEOUT)
     return HttpResponse(html) if partial else render(request, TEMPLATE, {"body_html": html})
 
 

@@ -2,7 +2,7 @@ import hashlib
 import re
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -23,6 +23,7 @@ from pacts.models import Agreement, Citation
 from pacts.roles import ADMIN, EDITOR, role_of
 
 TEMPLATE = "pacts/timeline.html"
+KEPT_SECONDS = 60 * 60
 
 # The indented blank lines the template's tags leave: a tenth of a long timeline's bytes.
 # Whitespace with a line break in it shows as one space anyway, and a reader's timeline
@@ -86,7 +87,7 @@ def timeline(request, slug):
         etag = timeline_etag(known, request, partial)
         if not_modified := get_conditional_response(request, etag=etag):
             return not_modified
-        if cacheable and (page := cache.get(fragment_key(known, request, partial))):
+        if cacheable and (page := kept_page(fragment_key(known, request, partial))):
             return timeline_response(request, partial, page, etag)
     agreement = get_object_or_404(Agreement.objects.select_related("party_a", "party_b"), slug=slug)
     revisions.learn(agreement)
@@ -101,7 +102,7 @@ def timeline(request, slug):
         return render(request, TEMPLATE, context, status=400)
 
     key = fragment_key(agreement, request, partial)
-    page = cache.get(key) if cacheable else None
+    page = kept_page(key) if cacheable else None
     if page is None:
         context = timeline_context(request, agreement, form, partial)
         html = render_to_string(TEMPLATE + ("#live" if partial else "#body"), context, request)
@@ -111,8 +112,20 @@ def timeline(request, slug):
         # decoding them from the cache and encoding them again cost a third of their time.
         page = {"title": agreement.short_name or agreement.title, "html": html.encode()}
         if cacheable:
-            cache.set(key, page, timeout=60 * 60)
+            cache.set(key, page, timeout=KEPT_SECONDS)
+            caches["fragments"].set(key, page, timeout=KEPT_SECONDS)
     return timeline_response(request, partial, page, etag)
+
+
+def kept_page(key):
+    """A rendered timeline kept under `key`: from this worker's memory if it has read it before.
+
+    The key names the agreement's revision, so a copy can never differ from the
+    shared cache's (settings.CACHES["fragments"]).
+    """
+    if (page := caches["fragments"].get(key)) is None and (page := cache.get(key)) is not None:
+        caches["fragments"].set(key, page, timeout=KEPT_SECONDS)
+    return page
 
 
 # Where the page drawn around a kept fragment is cut in two to take it. Everything else the
