@@ -10,9 +10,9 @@ def render(summary):
         f"## Run of {summary['started']} (finished {summary['finished']})",
         "",
         f"- Machine: {summary['machine']}. {machine_load(summary)} The ratios to `/healthz` and to a static "
-        "file are the numbers to compare between machines and runs: every URL is loaded once per round, each round "
-        "begins with `/healthz` and the static file (loaded once more after the last), a page's ratio in a round is "
-        "to the mean of the yardstick's runs on either side of it, and each figure is the median over the rounds.",
+        "file are the numbers to compare between machines and runs. In each round, `/healthz` is loaded "
+        "before the first page and after every page, and a page's ratio is to the mean of the two `/healthz` "
+        "runs on either side of it; each figure is the median over the rounds.",
         f"- Code: commit {summary.get('code', 'unknown')} of this repository (`-dirty`: with uncommitted changes).",
         f"- Load: wrk, {summary['wrk']}, one URL after another in each round, signed in as an analyst, "
         "with `X-Forwarded-Proto: https`; gunicorn with gunicorn.conf.py and production settings (DEBUG off).",

@@ -8,17 +8,18 @@ For each scale (1,000 / 10,000 / 100,000 agreements, 20 events each on average):
 2. bench/probe.py signs in an analyst, picks the URLs and counts each URL's queries.
 3. gunicorn serves the copy with production settings (gunicorn.conf.py, DEBUG off, a
    fresh SECRET_KEY, ALLOWED_HOSTS=127.0.0.1) and wrk loads each URL in turn, sending
-   `X-Forwarded-Proto: https` as the reverse proxy would. It does so in BENCH_ROUNDS
-   rounds (3), each beginning with `/healthz` and the static file, which are loaded once
-   more after the last round. A page's ratio in a round is to the mean of the yardstick's
-   runs before and after that round; the report gives each figure's median over the
-   rounds, so that one slow spell of a shared machine moves none of them.
+   `X-Forwarded-Proto: https` as the reverse proxy would, in BENCH_ROUNDS rounds (3).
+   `/healthz` is loaded before the first page of a round and again after every page, and
+   a page's ratio in a round is to the mean of the two `/healthz` runs on either side of
+   it: seconds apart, so a shared machine's slow spells move both alike. The static
+   file is loaded before the first round and after each. The report gives the median of
+   each figure over the rounds.
 
 After the last scale, a soak run loads every URL of that scale in turn for BENCH_SOAK
 seconds (600; 0 skips it) with worker recycling off, and samples the workers' memory.
 
 Durations and concurrency come from the environment: BENCH_DURATION (seconds per
-URL and round, 5), BENCH_ROUNDS (3), BENCH_THREADS (2), BENCH_CONNECTIONS (8), BENCH_SCALES (1k,10k,100k),
+URL and round, 3), BENCH_ROUNDS (3), BENCH_THREADS (2), BENCH_CONNECTIONS (8), BENCH_SCALES (1k,10k,100k),
 BENCH_POSTGRES (postgres://postgres@127.0.0.1:5432), BENCH_PORT (8765). With REDIS_URL
 set, the app runs as deployed with a shared cache (sessions, roles, revisions and
 rendered fragments shared by the workers; docs/deploy.md), emptied before each scale.
@@ -28,7 +29,6 @@ last results without running anything.
 """
 
 import datetime
-import itertools
 import json
 import os
 import platform
@@ -57,7 +57,7 @@ SEED = 1
 # Fixed, so that a template seeded on another day is still the same data.
 TODAY = "2026-11-30"
 
-DURATION = int(os.environ.get("BENCH_DURATION", "5"))
+DURATION = int(os.environ.get("BENCH_DURATION", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
@@ -67,7 +67,7 @@ SOAK = int(os.environ.get("BENCH_SOAK", "600"))
 SOAK_SAMPLES = 10
 HTTPS = {"X-Forwarded-Proto": "https"}
 CLEAR_CACHE = "from django.core.cache import cache; cache.clear()"
-# What every page is compared with: loaded at the start of every round and once more at the end.
+# What every page is compared with (see step 3 above).
 BASELINES = ("healthz", "static")
 # wrk's figures of one run; a URL's row shows the median of each over the rounds.
 MEDIANS = ("rps", "p50_ms", "p95_ms", "p99_ms")
@@ -234,22 +234,35 @@ def bench_scale(scale, agreements, version, secret_key, last=False):
             entry["served_status"] = status
         memory_before = {pid: rss_mb(pid) for pid in workers(server)}
         runs = {entry["key"]: [] for entry in probe["urls"]}
-        closing = {}
+
+        def measure(entry, note=""):
+            say(f"{scale}{note}: {entry['name']}")
+            runs[entry["key"]].append(load(entry["url"], {**HTTPS, **cookie, **entry["headers"]}))
+            return runs[entry["key"]][-1]
+
+        by_key = {entry["key"]: entry for entry in probe["urls"]}
+        pages = [entry for entry in probe["urls"] if entry["key"] not in BASELINES]
+        static_before = measure(by_key["static"])
         for number in range(1, ROUNDS + 1):
-            for entry in probe["urls"]:
-                say(f"{scale}, round {number}/{ROUNDS}: {entry['name']}")
-                runs[entry["key"]].append(load(entry["url"], {**HTTPS, **cookie, **entry["headers"]}))
-        # The yardsticks once more, so that the last round too lies between two of their runs.
-        for entry in probe["urls"]:
-            if entry["key"] in BASELINES:
-                say(f"{scale}: {entry['name']}, after the last round")
-                closing[entry["key"]] = load(entry["url"], {**HTTPS, **cookie, **entry["headers"]})
+            note = f", round {number}/{ROUNDS}"
+            healthz_before, measured = measure(by_key["healthz"], note), []
+            for entry in pages:
+                loaded = measure(entry, note)
+                healthz_after = measure(by_key["healthz"], note)
+                loaded["healthz_around"] = [healthz_before["rps"], healthz_after["rps"]]
+                healthz_before = healthz_after
+                measured.append(loaded)
+            static_after = measure(by_key["static"], note)
+            for loaded in measured:
+                loaded["static_around"] = [static_before["rps"], static_after["rps"]]
+            static_before = static_after
         memory_after = {pid: rss_mb(pid) for pid in workers(server)}
     finally:
         server.terminate()
         server.wait(timeout=60)
+    healthz, static = (statistics.median(run["rps"] for run in runs[key]) for key in BASELINES)
     for entry in probe["urls"]:
-        entry |= summarise(runs[entry["key"]], {key: runs[key] + [closing[key]] for key in BASELINES})
+        entry |= summarise(runs[entry["key"]], healthz, static)
     soak = soak_run(env, probe["urls"], cookie) if last and SOAK else None
     return {
         "scale": scale,
@@ -262,23 +275,24 @@ def bench_scale(scale, agreements, version, secret_key, last=False):
     }
 
 
-def summarise(runs, yardsticks):
-    """A URL's figures over the rounds: each the median of its runs, each ratio the median of its rounds'.
+def summarise(runs, healthz, static):
+    """A URL's figures over its runs: each the median of the runs', each ratio too.
 
-    `yardsticks` holds, for /healthz and the static file, their run at the start of each
-    round and the one after the last; round n is compared with the mean of runs n and n + 1.
+    A page's run carries the req/s of the /healthz runs just before and after it, and
+    of the static file's runs around its round: its ratios are to their means. The
+    yardsticks' own rows compare their medians (`healthz` and `static`).
     """
     figures = {name: round(statistics.median(run[name] for run in runs), 3) for name in MEDIANS}
     figures |= {name: sum(run[name] for run in runs) for name in COUNTS}
     figures["max_ms"] = max(run["max_ms"] for run in runs)
     figures["seconds"] = round(sum(run["seconds"] for run in runs), 3)
-    for key, yardstick in yardsticks.items():
-        ratios = [
-            run["rps"] / ((before["rps"] + after["rps"]) / 2 or 1)
-            for run, (before, after) in zip(runs, itertools.pairwise(yardstick), strict=True)
-        ]
-        figures[f"vs_{key}"] = round(statistics.median(ratios), 3)
-        figures[f"vs_{key}_rounds"] = [round(ratio, 3) for ratio in ratios]
+    for name, median in (("healthz", healthz), ("static", static)):
+        if f"{name}_around" in runs[0]:
+            ratios = [run["rps"] / (statistics.mean(run[f"{name}_around"]) or 1) for run in runs]
+        else:
+            ratios = [run["rps"] / (median or 1) for run in runs]
+        figures[f"vs_{name}"] = round(statistics.median(ratios), 3)
+        figures[f"vs_{name}_rounds"] = [round(ratio, 3) for ratio in ratios]
     figures["rounds"] = runs
     return figures
 
