@@ -55,6 +55,8 @@ LONG_TAIL_EVENTS = (500, 2000)
 SMALLEST_ORDINARY_MEAN = 3
 UNKNOWN_DATE_SHARE = 0.03
 NEW_SOURCE_SHARE = 0.3
+# An event cites again one of its agreement's last few reports only if it came out within a month of it.
+REUSED_AMONG, REUSE_DAYS = 8, 31
 STORY_SHARE = 0.15
 CONTRADICTING_SHARE = 0.03
 CODENAME_SHARE = 0.2
@@ -602,7 +604,7 @@ class SyntheticWorld:
         }
         for event in events:
             self.write_event(agreement_id, event, names, context, aliases, pool)
-        for source_id in rng.sample(pool, min(len(pool), rng.randint(1, 2))):
+        for _, source_id in rng.sample(pool, min(len(pool), rng.randint(1, 2))):
             self.write_citation(source_id, NULL, agreement_id, f"The {short_name} is described in this report.")
         if pair_key in self.previous_of_pair and rng.random() < 0.5:
             relation = rng.choice(("supersedes", "negotiated-with", "amends"))
@@ -777,14 +779,25 @@ class SyntheticWorld:
         )
         cited = set()
         for _ in range(self.choose((1, 2, 3), self.mix.citation_counts)):
-            if pool and rng.random() > NEW_SOURCE_SHARE:
-                source_id = rng.choice(pool)
+            if (reports := self.reporting(pool, period)) and rng.random() > NEW_SOURCE_SHARE:
+                source_id = rng.choice(reports)
             else:
                 source_id = self.write_sources(event, summary, language, names, pool)
             if source_id in cited:
                 continue
             cited.add(source_id)
             self.write_citation(source_id, event.id, NULL, summary)
+
+    def reporting(self, pool, period):
+        """The agreement's latest reports that could also cover an event of `period`: out within a month of it.
+
+        Any of them for an event of unknown date. (Drawing from every report of the
+        agreement had 2025 events first reported in 1974.)
+        """
+        latest = pool[-REUSED_AMONG:]
+        if period is None:
+            return [source_id for _, source_id in latest]
+        return [source_id for published, source_id in latest if abs((published - period.start).days) <= REUSE_DAYS]
 
     def recorded(self, period):
         """When the event was entered: a few days after it happened, never after today."""
@@ -853,7 +866,7 @@ class SyntheticWorld:
                 stamp(published, rng.randint(0, 86399)),
             )
             self.totals.sources += 1
-            pool.append(source_id)
+            pool.append((published, source_id))
         return source_id  # the latest version
 
     # Publishers ----------------------------------------------------------------
@@ -1005,7 +1018,7 @@ BATCH = 500
 
 
 # Raise with every change to what a seed generates, so that databases seeded before are known stale.
-VERSION = 1
+VERSION = 2
 
 
 def fingerprint():

@@ -114,6 +114,14 @@ def test_long_tail_and_the_mix_of_a_moderate_seed():
     statuses = Counter(Agreement.objects.values_list("status", flat=True))
     assert statuses.most_common(1)[0][0] == "in-force"  # as in the demo
     assert len(statuses) >= 6
+    # A report cited for an event that has happened came out about when it happened, not decades before.
+    cited = Citation.objects.filter(event__date_start__lte=TODAY).values_list(
+        "event__date_start", "source__published_on"
+    )
+    gaps = [(published - start).days for start, published in cited]
+    assert min(gaps) >= -synthetic.REUSE_DAYS
+    assert max(gaps) <= synthetic.REUSE_DAYS
+    assert Citation.objects.values("source").annotate(n=Count("id")).filter(n__gte=2).count() > 100  # reports reused
 
 
 def test_seeding_checks_the_rules_the_bypassed_triggers_enforce():
