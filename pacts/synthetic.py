@@ -779,12 +779,11 @@ class SyntheticWorld:
         )
         cited = set()
         for _ in range(self.choose((1, 2, 3), self.mix.citation_counts)):
-            if (reports := self.reporting(pool, period)) and rng.random() > NEW_SOURCE_SHARE:
+            reports = [source_id for source_id in self.reporting(pool, period) if source_id not in cited]
+            if reports and rng.random() > NEW_SOURCE_SHARE:
                 source_id = rng.choice(reports)
             else:
                 source_id = self.write_sources(event, summary, language, names, pool)
-            if source_id in cited:
-                continue
             cited.add(source_id)
             self.write_citation(source_id, event.id, NULL, summary)
 
@@ -1018,7 +1017,7 @@ BATCH = 500
 
 
 # Raise with every change to what a seed generates, so that databases seeded before are known stale.
-VERSION = 2
+VERSION = 3
 
 
 def fingerprint():

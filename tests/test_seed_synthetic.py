@@ -122,6 +122,9 @@ def test_long_tail_and_the_mix_of_a_moderate_seed():
     assert min(gaps) >= -synthetic.REUSE_DAYS
     assert max(gaps) <= synthetic.REUSE_DAYS
     assert Citation.objects.values("source").annotate(n=Count("id")).filter(n__gte=2).count() > 100  # reports reused
+    # ...and citing an old one is never traded for citing fewer: the demo's 1, 2 or 3 per event.
+    wanted = sum(n * share for n, share in zip((1, 2, 3), synthetic.demo_mix().citation_counts, strict=True))
+    assert abs(Citation.objects.filter(event__isnull=False).count() / Event.objects.count() - wanted) < 0.1
 
 
 def test_seeding_checks_the_rules_the_bypassed_triggers_enforce():
