@@ -24,8 +24,8 @@ def warm_up():
     Every view module (through the URLconf) and every template of the project, compiled
     by the cached loader. Workers are forked from the master with all of it, so a worker
     that replaces another (gunicorn's max_requests) serves at full speed at once. Cold,
-    a new process's first requests for six kept pages took 170-200 ms together (the
-    largest timeline 51-86 ms); warmed, 50-100 ms (10-26 ms); in a worker under load its
+    a new process's first requests for six kept pages took 100-190 ms together (the
+    largest timeline 51-86 ms); warmed, 47-89 ms (10-26 ms); in a worker under load its
     four threads would each compile at once, holding each other up.
     """
     from django.template import engines
