@@ -6,7 +6,6 @@ wrapped in `feed_reader_required`: a `?token=` opens it for a feed reader.
 """
 
 from django.contrib.syndication.views import Feed
-from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
@@ -66,12 +65,12 @@ class LatestFeed(EventFeed):
 
     def __call__(self, request, *args, **kwargs):
         """The same fifty changes for every reader: drawn once per data version (and address the links take)."""
-        key = revisions.kept_key("latest-feed", [type(self).__name__, request.build_absolute_uri("/")])
-        if (kept := cache.get(key)) is None:
-            response = super().__call__(request, *args, **kwargs)
-            kept = (response.content, dict(response.headers))
-            cache.set(key, kept, timeout=revisions.DATA_TIMEOUT)
-        content, headers = kept
+
+        def draw():
+            response = super(LatestFeed, self).__call__(request, *args, **kwargs)
+            return response.content, dict(response.headers)
+
+        content, headers = revisions.kept("latest-feed", [type(self).__name__, request.build_absolute_uri("/")], draw)
         return HttpResponse(content, headers=headers)
 
 

@@ -114,16 +114,17 @@ def kept_key(name, parts):
     return f"{name}:{hashlib.sha256(named.encode()).hexdigest()}"
 
 
-def kept(name, parts, compute):
+def kept(name, parts, compute, timeout=DATA_TIMEOUT):
     """What `compute()` returns for the data as it is now, computed once per data version.
 
     For values that grow with the data (counts, medians, long rendered lists) and
-    change only when agreements or their events do; see `kept_key`.
+    change only when agreements or their events do; see `kept_key`. A shorter
+    `timeout` suits values that also age with the clock.
     """
     key = kept_key(name, parts)
     if (value := cache.get(key)) is None:
         value = compute()
-        cache.set(key, value, timeout=DATA_TIMEOUT)
+        cache.set(key, value, timeout=timeout)
     return value
 
 

@@ -1,7 +1,6 @@
 from collections import Counter
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
@@ -110,10 +109,12 @@ def dashboard(request):
     today = timezone.localdate()
     # The lists and counts are the page's cost and show nothing of the viewer: drawn once per data
     # version and day, and kept a minute at most, since "edited 3 minutes ago" ages without a write.
-    key = revisions.kept_key("dashboard", [today.isoformat()])
-    if (body_html := cache.get(key)) is None:
-        body_html = render_to_string(f"{TEMPLATE}#body", dashboard_context(today), request)
-        cache.set(key, body_html, timeout=KEPT_SECONDS)
+    body_html = revisions.kept(
+        "dashboard",
+        [today.isoformat()],
+        lambda: render_to_string(f"{TEMPLATE}#body", dashboard_context(today), request),
+        timeout=KEPT_SECONDS,
+    )
     return render(request, TEMPLATE, {"body_html": body_html})
 
 
