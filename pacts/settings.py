@@ -174,7 +174,8 @@ PACTS_PRIMARY_AFTER_WRITE_SECONDS = int(os.environ.get("PACTS_PRIMARY_AFTER_WRIT
 # names a Redis, else each worker keeps its own in memory.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # What depends on the code alone (the site's navigation per role): each worker keeps its own.
+    # What depends on the code and at most on the viewer (the site's navigation per role, the
+    # page drawn around a kept timeline per viewer): each worker keeps its own.
     "process": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "process"},
 }
 # Rendered timelines as they are kept in the shared cache, copied into each worker's memory

@@ -4,8 +4,12 @@ import re
 from datetime import date
 
 import pytest
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -273,6 +277,51 @@ def test_editors_pages_are_never_cached_and_carry_their_own_csrf_token(client, g
         tokens.append(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
     assert tokens[0]
     assert not set(tokens[0]) & set(tokens[1])
+
+
+TOKENS = re.compile(r'"X-CSRFToken": "([^"]+)"|name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def tokens_of(page):
+    return [header or field for header, field in TOKENS.findall(page)]
+
+
+def test_the_page_around_a_timeline_is_kept_per_viewer_with_a_token_masked_anew(client, gsomia, make_user):
+    first, second = make_user("analyst", "first-reader"), make_user("analyst", "second-reader")
+    client.force_login(first)
+    pages = [client.get(gsomia.get_absolute_url()).content.decode() for _ in range(2)]
+    tokens = [tokens_of(page) for page in pages]
+    # The body's hx-headers and the sign-out form: one token per page, masked anew each time.
+    assert [len(found) for found in tokens] == [2, 2]
+    assert len(set(tokens[0])) == len(set(tokens[1])) == 1
+    assert tokens[0][0] != tokens[1][0]
+    assert pages[1].replace(tokens[1][0], tokens[0][0]) == pages[0]
+    assert "pacts:csrf-token" not in pages[1]
+    assert ">first-reader<" in pages[1]
+    # Another viewer gets their own page around the same title, and a renamed one their new name.
+    client.force_login(second)
+    assert ">second-reader<" in client.get(gsomia.get_absolute_url()).content.decode()
+    second.username = "renamed-reader"
+    second.save()
+    assert ">renamed-reader<" in client.get(gsomia.get_absolute_url()).content.decode()
+
+
+def test_the_token_of_a_kept_page_around_a_timeline_is_accepted(client, gsomia, analyst):
+    client.force_login(analyst)
+    client.get(gsomia.get_absolute_url())
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = client.cookies
+    token = tokens_of(strict.get(gsomia.get_absolute_url()).content.decode())[0]
+    assert strict.post(reverse("logout")).status_code == 403
+    assert strict.post(reverse("logout"), {"csrfmiddlewaretoken": token}).status_code == 302
+
+
+def test_a_flash_message_shows_once_on_a_timeline_whose_page_around_is_kept(reader, gsomia):
+    reader.get(gsomia.get_absolute_url())
+    storage = CookieStorage(RequestFactory().get("/"))
+    reader.cookies[CookieStorage.cookie_name] = storage._encode([Message(constants.SUCCESS, "Saved for the test")])
+    assert "Saved for the test" in reader.get(gsomia.get_absolute_url()).content.decode()
+    assert "Saved for the test" not in reader.get(gsomia.get_absolute_url()).content.decode()
 
 
 # --- With a cache shared by every worker (Redis in production) ----------------------

@@ -2,9 +2,11 @@ import hashlib
 import re
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache, caches
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -128,9 +130,10 @@ def kept_page(key):
     return page
 
 
-# Where the page drawn around a kept fragment is cut in two to take it. Everything else the
-# page draws is escaped, so "<!--" appears nowhere else in it.
+# Where the page drawn around a kept fragment is cut to take it, and its CSRF token. Everything
+# else the page draws is escaped, so "<!--" appears nowhere else in it.
 BODY_SLOT = mark_safe("<!-- pacts:timeline-body -->")
+TOKEN_SLOT = mark_safe("<!-- pacts:csrf-token -->")
 
 
 def timeline_response(request, partial, page, etag):
@@ -138,12 +141,37 @@ def timeline_response(request, partial, page, etag):
     if partial:
         response = HttpResponse(page["html"])
     else:
-        around = render_to_string(TEMPLATE, {"page_title": page["title"], "body_html": BODY_SLOT}, request)
-        before, after = around.split(BODY_SLOT, 1)
-        response = HttpResponse(b"".join([before.encode(), page["html"], after.encode()]))
+        before, after = page_around(request, page["title"])
+        # Masked anew for every response, as Django's own {% csrf_token %} is (BREACH).
+        token = get_token(request).encode()
+        response = HttpResponse(b"".join([token.join(before), page["html"], token.join(after)]))
     response["ETag"] = etag
     patch_cache_control(response, private=True, no_cache=True)
     return response
+
+
+def page_around(request, title):
+    """The page drawn around a timeline's body, as the bytes before and after the body.
+
+    Each is a list of pieces to join with the request's CSRF token. A signed-in viewer's
+    page around a title only changes with their name, role or staff flag, so each worker
+    keeps it under those (a new release restarts the workers). Drawn anew when flash
+    messages wait, which it shows once, and for anonymous readers (public reading), whose
+    sign-in link names the path asked.
+    """
+    user = request.user
+    keep = user.is_authenticated and not len(get_messages(request))
+    if keep:
+        viewer = f"{title}\0{user.pk}\0{user.get_username()}\0{user.is_staff}\0{role_of(user)}"
+        key = "timeline-around:" + hashlib.sha256(viewer.encode()).hexdigest()
+        if (kept := caches["process"].get(key)) is not None:
+            return kept
+    context = {"page_title": title, "body_html": BODY_SLOT, "csrf_token": TOKEN_SLOT}
+    before, after = render_to_string(TEMPLATE, context, request).split(BODY_SLOT, 1)
+    around = (before.encode().split(TOKEN_SLOT.encode()), after.encode().split(TOKEN_SLOT.encode()))
+    if keep:
+        caches["process"].set(key, around, timeout=KEPT_SECONDS)
+    return around
 
 
 def timeline_context(request, agreement, form, partial):
