@@ -193,7 +193,7 @@ def strongest(merged):
     return sorted(merged, key=lambda key: (-merged[key], key[0], key[1], KIND_POSITION.get(key[2], len(KIND_POSITION))))
 
 
-def draw(links, names=None, limit=None):
+def draw(links, names=None, limit=None, *, party_counts=None, link_count=None):
     """Lay out the parties and links; a Drawing whose coordinates go straight into SVG attributes.
 
     Only the `limit` (pair, kind) links with the most agreements are drawn; the
@@ -201,14 +201,19 @@ def draw(links, names=None, limit=None):
     grows with their number, sized by all of the party's agreements. Edges: one per
     drawn link, widths by count; the kinds of one pair are drawn side by side in
     vocabulary order. Edges are listed widest first, so thin ones stay visible on top.
+
+    When `links` are only the strongest of all (as the page reads them), `party_counts`
+    ({code: all its agreements}) and `link_count` (all links) describe the rest.
     """
     names, limit = names or {}, LINKS_DRAWN if limit is None else limit
     merged = merge(links)
-    counts = {}
-    for (a, b, _), count in merged.items():
-        counts[a] = counts.get(a, 0) + count
-        counts[b] = counts.get(b, 0) + count
-    link_count = len(merged)
+    counts = party_counts
+    if counts is None:
+        counts = {}
+        for (a, b, _), count in merged.items():
+            counts[a] = counts.get(a, 0) + count
+            counts[b] = counts.get(b, 0) + count
+    link_count = len(merged) if link_count is None else link_count
     merged = {key: merged[key] for key in strongest(merged)[:limit]}
     drawn_counts = {code: counts[code] for a, b, _ in merged for code in (a, b)}
     radius = _round(max(RADIUS, len(drawn_counts) * LABEL_SPACING / (2 * math.pi)))

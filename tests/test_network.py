@@ -136,7 +136,7 @@ def test_widest_edges_come_first_so_thin_ones_stay_visible_on_top():
 
 def test_agreements_are_counted_per_pair_and_kind_whatever_the_lane_order(db):
     make_pairs()
-    assert links_between_parties(Agreement.objects.all()) == [
+    assert list(links_between_parties(Agreement.objects.all())) == [
         Link("JP", "KR", "intelligence-sharing", 3),
         Link("JP", "KR", "logistics", 1),
         Link("JP", "US", "logistics", 1),
@@ -146,7 +146,7 @@ def test_agreements_are_counted_per_pair_and_kind_whatever_the_lane_order(db):
 def test_the_aggregation_is_one_grouped_query_at_any_size(db):
     make_agreements(2000)
     with CaptureQueriesContext(connection) as queries:
-        links = links_between_parties(Agreement.objects.all())
+        links = [Link(*row) for row in links_between_parties(Agreement.objects.all())]
     assert len(queries) == 1
     assert "GROUP BY" in queries[0]["sql"]
     assert sum(link.count for link in links) == 2000
@@ -239,10 +239,12 @@ def test_the_network_needs_a_reader(client, settings):
 @pytest.mark.parametrize("agreements", [3, 300])
 def test_the_page_runs_a_constant_number_of_queries(reader, django_assert_num_queries, agreements):
     make_agreements(agreements)
-    with django_assert_num_queries(5):  # session, user, groups; the data version; the grouped count
+    # Session, user, groups; the data version; the strongest links, each party's agreements,
+    # the table's links counted and its page.
+    with django_assert_num_queries(8):
         response = reader.get("/network/")
     assert response.status_code == 200
-    with django_assert_num_queries(4):  # the drawing from the cache: no grouped count
+    with django_assert_num_queries(4):  # the drawing from the cache: no grouped query
         again = reader.get("/network/")
     assert again.context["network_html"] == response.context["network_html"]
 
@@ -273,6 +275,20 @@ def test_a_large_network_draws_the_strongest_links_and_says_how_many_are_not(rea
     assert svg_of(response).count("<path ") == 2
     assert "Only the 2 links with the most agreements are drawn: 1 more pair and kind" in response.content.decode()
     assert table_of(response).count("<tr>") == 1 + 3  # the table lists them all
+
+
+def test_only_the_links_drawn_and_the_tables_page_are_read(reader, monkeypatch):
+    monkeypatch.setattr("pacts.network.LINKS_DRAWN", 1)
+    monkeypatch.setattr("pacts.views.network.TABLE_ROWS", 2)
+    make_pairs()
+    with CaptureQueriesContext(connection) as queries:
+        response = reader.get("/network/")
+    grouped = [query["sql"] for query in queries if "GROUP BY" in query["sql"] and "LIMIT" in query["sql"]]
+    assert sorted(int(re.search(r"LIMIT (\d+)", sql).group(1)) for sql in grouped) == [1, 2]
+    # Japan is drawn with all five of its agreements, though only its strongest link is read.
+    assert "<title>Japan: 5 agreements</title>" in svg_of(response)
+    assert "Network of 5 agreements between 3 parties: the 1 strongest links" in svg_of(response)
+    assert "Only the 1 links with the most agreements are drawn: 2 more pairs and kinds" in response.content.decode()
 
 
 def test_the_table_comes_in_pages_that_keep_the_filters(reader, monkeypatch):
