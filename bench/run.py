@@ -8,7 +8,7 @@ For each scale (1,000 / 10,000 / 100,000 agreements, 20 events each on average):
 2. bench/probe.py signs in an analyst, picks the URLs and counts each URL's queries.
 3. gunicorn serves the copy with production settings (gunicorn.conf.py, DEBUG off, a
    fresh SECRET_KEY, ALLOWED_HOSTS=127.0.0.1) and wrk loads each URL in turn, sending
-   `X-Forwarded-Proto: https` as the reverse proxy would, in BENCH_ROUNDS rounds (3).
+   `X-Forwarded-Proto: https` as the reverse proxy would, in BENCH_ROUNDS rounds (5).
    `/healthz` is loaded before the first page of a round and again after every page, and
    a page's ratio in a round is to the mean of the two `/healthz` runs on either side of
    it: seconds apart, so a shared machine's slow spells move both alike. The static
@@ -19,7 +19,7 @@ After the last scale, a soak run loads every URL of that scale in turn for BENCH
 seconds (600; 0 skips it) with worker recycling off, and samples the workers' memory.
 
 Durations and concurrency come from the environment: BENCH_DURATION (seconds per
-URL and round, 3), BENCH_ROUNDS (3), BENCH_THREADS (2), BENCH_CONNECTIONS (8), BENCH_SCALES (1k,10k,100k),
+URL and round, 3), BENCH_ROUNDS (5), BENCH_THREADS (2), BENCH_CONNECTIONS (8), BENCH_SCALES (1k,10k,100k),
 BENCH_POSTGRES (postgres://postgres@127.0.0.1:5432), BENCH_PORT (8765). With REDIS_URL
 set, the app runs as deployed with a shared cache (sessions, roles, revisions and
 rendered fragments shared by the workers; docs/deploy.md), emptied before each scale.
@@ -58,7 +58,7 @@ SEED = 1
 TODAY = "2026-11-30"
 
 DURATION = int(os.environ.get("BENCH_DURATION", "3"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
