@@ -13,7 +13,8 @@ def render(summary):
         "file are the numbers to compare between machines and runs. In each round, `/healthz` is loaded "
         "before the first page and after every page, and a page's ratio is to the mean of the two `/healthz` "
         "runs on either side of it; each figure is the median over the rounds.",
-        f"- Code: commit {summary.get('code', 'unknown')} of this repository (`-dirty`: with uncommitted changes).",
+        f"- Code: commit {summary.get('code', 'unknown')} of this repository"
+        + (" (`-dirty`: with uncommitted changes)." if summary.get("code", "").endswith("-dirty") else "."),
         f"- Load: wrk, {summary['wrk']}, one URL after another in each round, signed in as an analyst, "
         "with `X-Forwarded-Proto: https`; gunicorn with gunicorn.conf.py and production settings (DEBUG off).",
         "- Queries: counted by a separate request through Django's test client against the same database. "
