@@ -15,6 +15,7 @@ request itself: its session, its user, and on a timeline the agreement's revisio
 from Redis again.
 """
 
+import pickle
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import import_module
@@ -34,8 +35,25 @@ MISSING = object()
 USER_HINT_COOKIE = "pacts_user"
 
 
+# What every pickle since protocol 2 starts with, and digits never do.
+PICKLE_PROTO = pickle.PROTO
+
+
+class RedisSerializer(redis.RedisSerializer):
+    """Django's format (integers as digits, so that Redis can add to them; the rest pickled), read faster.
+
+    Django's reads every value as an integer first and unpickles it once `int()` fails,
+    and that ValueError spells out the repr of the whole value. For the session, the
+    user and the revision that a poll reads, it cost about 20 of the poll's 600 µs.
+    """
+
+    def loads(self, data):
+        return pickle.loads(data) if data[:1] == PICKLE_PROTO else int(data)
+
+
 class RedisCacheClient(redis.RedisCacheClient):
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("serializer", RedisSerializer)
         super().__init__(*args, **kwargs)
         self._clients = {}
 

@@ -1,6 +1,7 @@
 """The shared cache's backend (pacts/caching.py), against the machine's Redis."""
 
 import os
+import sys
 import threading
 import uuid
 
@@ -48,6 +49,34 @@ def test_threads_sharing_the_client_each_read_their_own_values(redis_cache):
     assert mixed_up == []
     assert not redis_cache.add("key-0-0", "other")
     assert redis_cache.get("key-0-0") == (0, 0)
+
+
+def test_values_read_back_as_they_were_written_and_integers_stay_digits(redis_cache):
+    values = {"count": 41, "negative": -3, "flag": True, "digits": "42", "byte": b"7", "page": {"html": b"<p>"}}
+    redis_cache.set_many(values)
+    assert redis_cache.get_many(list(values)) == values
+    # Stored as digits, so that Redis can add to it.
+    assert redis_cache._cache.get_client().get(redis_cache.make_key("count")) == b"41"
+    assert redis_cache.incr("count") == 42
+
+
+def test_a_pickle_is_read_without_first_failing_as_an_integer(redis_cache):
+    serializer = redis_cache._cache._serializer
+    data = serializer.dumps({"user": 7, "hash": "a" * 400})
+    raised = []
+
+    def trace(frame, event, arg):
+        if event == "exception":
+            raised.append(arg[0])
+        return trace
+
+    sys.settrace(trace)
+    try:
+        value = serializer.loads(data)
+    finally:
+        sys.settrace(None)
+    assert value == {"user": 7, "hash": "a" * 400}
+    assert raised == []
 
 
 # --- Reading ahead ---------------------------------------------------------------------
