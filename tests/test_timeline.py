@@ -80,6 +80,7 @@ def test_the_full_page_answers_304_to_its_etag_without_rendering(reader, gsomia,
         response = reader.get(gsomia.get_absolute_url(), headers={"If-None-Match": etag})
     assert response.status_code == 304
     assert response.content == b""
+    assert (response["ETag"], response["Cache-Control"]) == (etag, "private, no-cache")
 
 
 def test_the_etag_covers_the_data_the_role_and_the_query(client, gsomia, analyst, editor):
@@ -358,6 +359,7 @@ def test_with_a_shared_cache_the_304_reads_no_table(client, analyst, gsomia, sha
         response = reader.get(gsomia.get_absolute_url(), headers={"If-None-Match": etag})
     assert response.status_code == 304
     assert len(queries) == 0
+    assert (response["ETag"], response["Cache-Control"]) == (etag, "private, no-cache")
 
 
 def test_with_a_shared_cache_a_cached_page_reads_no_table(client, analyst, gsomia, shared_cache):

@@ -10,7 +10,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
@@ -97,7 +97,7 @@ def timeline(request, slug):
             return HttpResponse(status=204)
         etag = timeline_etag(known, request, partial)
         if not_modified := get_conditional_response(request, etag=etag):
-            return not_modified
+            return revalidated(not_modified, etag)
         if cacheable and (page := kept_page(fragment_key(known, request, partial))):
             return timeline_response(request, partial, page, etag)
     agreement = get_object_or_404(Agreement.objects.select_related("party_a", "party_b"), slug=slug)
@@ -107,7 +107,7 @@ def timeline(request, slug):
         return HttpResponse(status=204)  # nothing changed since the page was drawn
     etag = timeline_etag(agreement, request, partial)
     if not_modified := get_conditional_response(request, etag=etag):
-        return not_modified
+        return revalidated(not_modified, etag)
     if not form.is_valid():
         context = {"agreement": agreement, "form": form, "events": [], "aliases": agreement.aliases.all()}
         return render(request, TEMPLATE, context, status=400)
@@ -154,8 +154,17 @@ def timeline_response(request, partial, page, etag):
         # Masked anew for every response, as Django's own {% csrf_token %} is (BREACH).
         token = get_token(request).encode()
         response = HttpResponse(b"".join([token.join(before), page["html"], token.join(after)]))
+    return revalidated(response, etag)
+
+
+def revalidated(response, etag):
+    """`response` (the page or its 304) with its ETag, to be checked with it on every use.
+
+    A 304 carries both, as the page would: RFC 9110 (15.4.5) asks it of every 304, and a
+    cache refreshes the page it keeps with the headers the 304 brings.
+    """
     response["ETag"] = etag
-    patch_cache_control(response, private=True, no_cache=True)
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 
