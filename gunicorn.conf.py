@@ -12,6 +12,8 @@ FORWARDED_ALLOW_IPS  proxies trusted to say the request came over HTTPS (127.0.0
 
 import os
 
+from gunicorn import glogging
+
 wsgi_app = "pacts.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
@@ -58,6 +60,20 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # request id and without the query string, which can carry a feed token; gunicorn's
 # access log would repeat each request without them, so it stays off.
 accesslog = None
+
+
+class Logger(glogging.Logger):
+    """Gunicorn's logger, with its access log off for good.
+
+    Gunicorn takes any logging configuration (logconfig_dict below) as a wish for
+    an access log: it would gather each request's fields and build a record that no
+    handler takes, about 17 µs of CPU a request.
+    """
+
+    access_log_enabled = False
+
+
+logger_class = Logger
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,

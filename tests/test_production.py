@@ -108,6 +108,19 @@ def test_gunicorn_settings_come_from_the_environment(monkeypatch):
     assert (config["timeout"], config["max_requests"], config["forwarded_allow_ips"]) == (60, 0, "10.0.0.5")
 
 
+def test_gunicorn_gathers_no_access_log_that_nobody_reads(monkeypatch):
+    from gunicorn.config import Config
+
+    settings = gunicorn_settings(monkeypatch)
+    config = Config()
+    for name in ("logconfig_dict", "logger_class", "accesslog"):
+        config.set(name, settings[name])
+    logger = config.logger_class(config)
+    monkeypatch.setattr(logger, "atoms", lambda *args: pytest.fail("gathered an access log line"))
+    logger.access(None, None, {}, None)
+    assert logger.error_log.handlers  # its own lines still go out
+
+
 @pytest.mark.django_db
 def test_gunicorn_serves_the_app_and_logs_json_lines():
     port = free_port()
