@@ -83,16 +83,17 @@ def test_a_pickle_is_read_without_first_failing_as_an_integer(redis_cache):
 
 
 def count_commands(backend, monkeypatch):
-    """The Redis commands `backend` sends from now on, by name."""
-    client = backend._cache.get_client()
+    """The Redis commands `backend` sends from now on, by name, over any of its connections."""
+    connection_class = backend._cache.get_client().connection_pool.connection_class
+    backend._cache._own_connection().connect()  # its handshake is no request's doing
     sent = []
-    original = client.execute_command
+    original = connection_class.send_command
 
-    def execute_command(*args, **options):
+    def send_command(connection, *args, **options):
         sent.append(args[0])
-        return original(*args, **options)
+        return original(connection, *args, **options)
 
-    monkeypatch.setattr(client, "execute_command", execute_command)
+    monkeypatch.setattr(connection_class, "send_command", send_command)
     return sent
 
 
@@ -101,6 +102,8 @@ def test_keys_read_ahead_are_read_in_one_round_trip_and_answered_once(redis_cach
     sent = count_commands(redis_cache, monkeypatch)
     with reading_ahead():
         redis_cache.read_ahead(["session", "revision", "absent"])
+        assert redis_cache.get("session", version=2) is None  # another key, asked of Redis
+        sent.remove("GET")
         assert redis_cache.get("session") == {"user": 7}
         assert redis_cache.get("revision") == (3, 12)
         assert redis_cache.get("absent", "default") == "default"
@@ -108,6 +111,46 @@ def test_keys_read_ahead_are_read_in_one_round_trip_and_answered_once(redis_cach
         # Each once: a second get asks Redis, which may hold something newer by then.
         assert redis_cache.get("revision") == (3, 12)
         assert sent == ["MGET", "GET"]
+
+
+def test_each_thread_reads_ahead_over_its_own_connection_and_a_forked_worker_makes_new_ones(redis_cache, monkeypatch):
+    client = redis_cache._cache
+    redis_cache.set_many({f"key-{n}": n for n in range(8)})
+    found, connections = {}, {}
+
+    def work(n):
+        with reading_ahead():
+            redis_cache.read_ahead([f"key-{n}", "absent"])
+            found[n] = (redis_cache.get(f"key-{n}"), redis_cache.get("absent", "none"))
+        connections[n] = client._own_connection()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert found == {n: (n, "none") for n in range(8)}
+    assert len({id(connection) for connection in connections.values()}) == 8
+    mine = client._own_connection()
+    assert client._own_connection() is mine
+    monkeypatch.setattr("pacts.caching.os.getpid", lambda: -1)
+    assert client._own_connection() is not mine
+
+
+def test_when_its_own_connection_fails_the_read_ahead_goes_through_the_pool(redis_cache, monkeypatch):
+    redis_cache.set("session", {"user": 7})
+    sent = count_commands(redis_cache, monkeypatch)
+    own = redis_cache._cache._own_connection()
+
+    def gone(*args, **options):
+        raise ConnectionError("the server restarted")
+
+    monkeypatch.setattr(own, "send_command", gone)
+    with reading_ahead():
+        redis_cache.read_ahead(["session"])
+        assert redis_cache.get("session") == {"user": 7}
+    assert sent == ["MGET"]  # once, by the client: the failed attempt sent nothing
+    assert own._sock is None  # closed, and opened afresh next time
 
 
 def test_what_the_request_writes_is_read_back_from_redis(redis_cache):
