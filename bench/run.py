@@ -200,10 +200,19 @@ def workers(server):
 
 
 def rss_mb(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:  # gone since its parent listed it
+        return None
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return None
+
+
+def worker_memory(server):
+    """Each worker's RSS in MB; a worker being replaced (GUNICORN_MAX_REQUESTS) has none left to count."""
+    return [rss for pid in workers(server) if (rss := rss_mb(pid)) is not None]
 
 
 def load(url, headers):
@@ -239,7 +248,7 @@ def bench_scale(scale, agreements, version, secret_key, last=False):
         for entry in probe["urls"]:
             status, _ = fetch(entry["url"], {**cookie, **entry["headers"]})
             entry["served_status"] = status
-        memory_before = {pid: rss_mb(pid) for pid in workers(server)}
+        memory_before = worker_memory(server)
         runs = {entry["key"]: [] for entry in probe["urls"]}
 
         def measure(entry, note=""):
@@ -263,7 +272,7 @@ def bench_scale(scale, agreements, version, secret_key, last=False):
             for loaded in measured:
                 loaded["static_around"] = [static_before["rps"], static_after["rps"]]
             static_before = static_after
-        memory_after = {pid: rss_mb(pid) for pid in workers(server)}
+        memory_after = worker_memory(server)
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -276,8 +285,8 @@ def bench_scale(scale, agreements, version, secret_key, last=False):
         "agreements": agreements,
         "seed_seconds": seed_seconds,
         "urls": probe["urls"],
-        "memory_before_mb": list(memory_before.values()),
-        "memory_after_mb": list(memory_after.values()),
+        "memory_before_mb": memory_before,
+        "memory_after_mb": memory_after,
         "soak": soak,
     }
 
@@ -327,9 +336,7 @@ def soak_run(env, urls, cookie):
         samples, started = [], time.monotonic()
         for n in range(SOAK_SAMPLES + 1):
             time.sleep(max(0.0, started + n * SOAK / SOAK_SAMPLES - time.monotonic()))
-            samples.append(
-                {"seconds": round(time.monotonic() - started), "rss_mb": [rss_mb(pid) for pid in workers(server)]}
-            )
+            samples.append({"seconds": round(time.monotonic() - started), "rss_mb": worker_memory(server)})
         output, _ = load.communicate()
     finally:
         server.terminate()
